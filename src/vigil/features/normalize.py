@@ -1,0 +1,270 @@
+"""Undo the PowerShell obfuscations that hide keywords from matching, a whole batch at a time.
+
+Normalization uses Arrow's literal kernels and numpy masks over the raw UTF-8 bytes:
+regex replacement in Arrow runs at ~75 MB/s here, several times too slow for the scoring
+budget (bench/powershell_udf.py). Decoding base64 payloads is per row, in C
+(``base64``/``zlib``), and only for the rows that carry one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+#: How many nested -EncodedCommand / FromBase64String layers are unwrapped.
+MAX_DECODE_DEPTH = 4
+
+#: A decoded payload counts as text when at least this share of its characters is printable.
+_PRINTABLE_SHARE = 0.85
+
+_SPACE, _PLUS = 0x20, 0x2B
+_QUOTE = np.zeros(256, dtype=bool)
+_QUOTE[[0x22, 0x27]] = True
+
+
+def _alternation_of_prefixes(word: str, minimum: int) -> str:
+    return "|".join(word[:n] for n in range(len(word), minimum - 1, -1))
+
+
+# powershell.exe accepts any unambiguous prefix of -EncodedCommand, plus the alias -ec,
+# introduced by "-", "/" or a dash look-alike.
+_ENCODED_FLAG = rf"(?:{_alternation_of_prefixes('encodedcommand', 1)}|ec)"
+_ENCODED_RE = re.compile(
+    rf"(?:^|(?<=[\s'\"(]))[-/\u2013\u2014\u2015]{_ENCODED_FLAG}[\s:]+['\"]?"
+    r"(?P<payload>[A-Za-z0-9+/]{2,}={0,2})(?![A-Za-z0-9+/=])",
+    re.IGNORECASE,
+)
+_FROM_BASE64_RE = re.compile(
+    r"frombase64string\(\s*['\"](?P<payload>[A-Za-z0-9+/=\s]{4,})['\"]\s*\)",
+    re.IGNORECASE,
+)
+# RE2 (Arrow) prefilter that selects the rows worth a per-row decode.
+_CANDIDATE_RE2 = (
+    rf"(?i)(?:[-/\x{{2013}}\x{{2014}}\x{{2015}}]{_ENCODED_FLAG}[\s:]+['\"]?[a-z0-9+/]{{2,}})"
+    r"|frombase64string"
+)
+
+
+def buffers(array: pa.Array) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
+    """The UTF-8 bytes and row offsets (starting at 0) of a ``large_string`` array."""
+    if len(array) == 0:
+        return np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
+    _, offset_buffer, data_buffer = array.buffers()
+    offsets = np.frombuffer(offset_buffer, dtype=np.int64)[
+        array.offset : array.offset + len(array) + 1
+    ]
+    data = (
+        np.frombuffer(data_buffer, dtype=np.uint8)
+        if data_buffer is not None
+        else np.zeros(0, dtype=np.uint8)
+    )
+    data = data[offsets[0] : offsets[-1]]
+    return data, offsets - offsets[0]
+
+
+def from_buffers(
+    data: NDArray[np.uint8], offsets: NDArray[np.int64], *, validity: pa.Array | None = None
+) -> pa.Array:
+    """A ``large_string`` array over the given bytes, nulls taken from ``validity``."""
+    array = pa.LargeStringArray.from_buffers(
+        len(offsets) - 1,
+        pa.py_buffer(np.ascontiguousarray(offsets, dtype=np.int64)),
+        pa.py_buffer(np.ascontiguousarray(data)),
+    )
+    if validity is not None and validity.null_count:
+        array = pc.if_else(validity.is_valid(), array, pa.nulls(len(array), array.type))
+    return array
+
+
+def _compress(
+    data: NDArray[np.uint8], offsets: NDArray[np.int64], keep: NDArray[np.bool_]
+) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
+    kept = np.zeros(len(data) + 1, dtype=np.int64)
+    np.cumsum(keep, out=kept[1:])
+    return data[keep], kept[offsets]
+
+
+def clean_text(text: pa.Array) -> pa.Array:
+    """Remove backticks and carets, join ``'a'+'b'`` concatenations, collapse whitespace.
+
+    Case is kept: base64 payloads are still to be decoded. Nulls stay null.
+    """
+    text = pc.replace_substring(text, "`", "")
+    text = pc.replace_substring(text, "^", "")
+    words = pc.ascii_split_whitespace(text)
+    text = pc.binary_join(words, pa.scalar(" ", pa.large_string()))
+    data, offsets = buffers(text)
+    drop = np.zeros(len(data), dtype=bool)
+    _mark_concatenations(data, offsets, drop)
+    if not drop.any():
+        return text
+    data, offsets = _compress(data, offsets, ~drop)
+    return from_buffers(data, offsets, validity=text)
+
+
+def _mark_concatenations(
+    data: NDArray[np.uint8], offsets: NDArray[np.int64], drop: NDArray[np.bool_]
+) -> None:
+    """Mark ``' + '`` (either quote, optional single spaces) for removal, within one row."""
+    plus = np.flatnonzero(data == _PLUS)
+    if plus.size == 0:
+        return
+    size = len(data)
+    row = np.searchsorted(offsets, plus, side="right") - 1
+    lo, hi = offsets[row], offsets[row + 1]
+    left = plus - 1
+    left = np.where((left >= lo) & (data[np.maximum(left, 0)] == _SPACE), left - 1, left)
+    right = plus + 1
+    right = np.where((right < hi) & (data[np.minimum(right, size - 1)] == _SPACE), right + 1, right)
+    ok = (left >= lo) & (right < hi)
+    ok &= _QUOTE[data[np.clip(left, 0, size - 1)]] & _QUOTE[data[np.clip(right, 0, size - 1)]]
+    left, right = left[ok], right[ok]
+    for step in range(5):  # a concatenation spans at most 5 bytes: ' + '
+        position = left + step
+        within = position <= right
+        drop[position[within]] = True
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Texts with payloads decoded in place, and what decoding found per row."""
+
+    text: pa.Array
+    layers: NDArray[np.float32]
+    binary_payloads: NDArray[np.float32]
+    failed_payloads: NDArray[np.float32]
+
+
+def decode_payloads(text: pa.Array) -> Decoded:
+    """Replace -EncodedCommand and FromBase64String payloads by their decoded text.
+
+    Only rows that the vectorized prefilter selects are decoded, one by one.
+    """
+    n = len(text)
+    layers = np.zeros(n, dtype=np.float32)
+    binary = np.zeros(n, dtype=np.float32)
+    failed = np.zeros(n, dtype=np.float32)
+    if n == 0:
+        return Decoded(text, layers, binary, failed)
+    candidates = pc.fill_null(pc.match_substring_regex(text, _CANDIDATE_RE2), False)
+    rows = np.flatnonzero(candidates.to_numpy(zero_copy_only=False))
+    if rows.size == 0:
+        return Decoded(text, layers, binary, failed)
+    originals = text.take(pa.array(rows)).to_pylist()
+    replaced: list[str] = []
+    for position, original in zip(rows, originals, strict=True):  # per row: only payload rows
+        result, depth, n_binary, n_failed = decode_text(original)
+        replaced.append(result)
+        layers[position], binary[position], failed[position] = depth, n_binary, n_failed
+    mask = np.zeros(n, dtype=bool)
+    mask[rows] = True
+    merged = pc.replace_with_mask(
+        text, pa.array(mask), clean_text(pa.array(replaced, type=pa.large_string()))
+    )
+    return Decoded(merged, layers, binary, failed)
+
+
+def decode_text(text: str, depth: int = MAX_DECODE_DEPTH) -> tuple[str, int, int, int]:
+    """Decode payloads in one command line, nested up to ``depth`` levels.
+
+    Returns the text with each payload replaced by its decoded text, the number of layers
+    decoded, and how many payloads were binary (shellcode, assemblies) or not decodable.
+    Binary and undecodable payloads are left as they are. A decoded payload is decoded
+    again on its own (never the text around it), so nothing is decoded twice.
+    """
+    if depth <= 0:
+        return text, 0, 0, 0
+    layers = n_binary = n_failed = 0
+    pieces: list[str] = []
+    cursor = 0
+    matches = sorted(
+        [(m, True) for m in _ENCODED_RE.finditer(text)]
+        + [(m, False) for m in _FROM_BASE64_RE.finditer(text)],
+        key=lambda pair: pair[0].start("payload"),
+    )
+    for match, is_encoded_command in matches:
+        start, end = match.span("payload")
+        if start < cursor:
+            continue
+        decoded, kind = _decode_payload(match.group("payload"), utf16_only=is_encoded_command)
+        if kind == "binary":
+            n_binary += 1
+        elif kind == "failed":
+            n_failed += 1
+        if decoded is None:
+            continue
+        inner, inner_layers, inner_binary, inner_failed = decode_text(
+            decoded.replace("`", "").replace("^", ""), depth - 1
+        )
+        layers = max(layers, 1 + inner_layers)
+        n_binary += inner_binary
+        n_failed += inner_failed
+        pieces.append(text[cursor:start])
+        pieces.append(inner)
+        cursor = end
+    if not pieces:
+        return text, 0, n_binary, n_failed
+    pieces.append(text[cursor:])
+    return "".join(pieces), layers, n_binary, n_failed
+
+
+def _decode_payload(payload: str, *, utf16_only: bool) -> tuple[str | None, str]:
+    """Text of a base64 payload; -EncodedCommand is UTF-16LE by definition."""
+    compact = "".join(payload.split())
+    compact += "=" * (-len(compact) % 4)
+    try:
+        raw = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        return None, "failed"
+    if utf16_only:
+        text = _as_text(raw, utf16_only=True)
+        return (text, "text") if text is not None else (None, "binary")
+    for candidate in (raw, *_inflated(raw)):
+        text = _as_text(candidate)
+        if text is not None:
+            return text, "text"
+    return None, "binary"
+
+
+def _inflated(raw: bytes) -> list[bytes]:
+    """Payloads wrapped in DeflateStream / GZipStream, as launchers commonly do."""
+    out: list[bytes] = []
+    for wbits in (-15, 31, 15):
+        try:
+            out.append(zlib.decompress(raw, wbits))
+            break
+        except zlib.error:
+            continue
+    return out
+
+
+def _as_text(raw: bytes, *, utf16_only: bool = False) -> str | None:
+    """Decode a payload as text, or None if it is binary.
+
+    -EncodedCommand is UTF-16LE by definition; FromBase64String payloads are either.
+    UTF-16LE is assumed when at least a quarter of its high bytes are zero (scripts are
+    mostly ASCII), else UTF-8. A UTF-16LE payload of only non-Latin text is left encoded:
+    without that rule any short run of letters after ``-e`` "decodes" to CJK characters.
+    """
+    if not raw:
+        return None
+    utf16 = len(raw) % 2 == 0 and raw[1::2].count(0) * 4 >= len(raw) // 2
+    if utf16_only and not utf16:
+        return None
+    try:
+        text = raw.decode("utf-16-le" if utf16 else "utf-8")
+    except UnicodeDecodeError:
+        return None
+    text = text.lstrip("\ufeff")
+    printable = sum(1 for c in text if c.isprintable() or c in "\r\n\t")
+    if text and printable >= _PRINTABLE_SHARE * len(text):
+        return text
+    return None
