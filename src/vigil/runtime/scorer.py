@@ -1,0 +1,190 @@
+"""Scores feature matrices with whatever model version an alias points to right now."""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from typing import TYPE_CHECKING
+
+import numpy as np
+import onnxruntime as ort
+from numpy.typing import NDArray
+
+from vigil.defaults import (
+    ALIAS_RECHECK_SECONDS_LOCAL,
+    ALIAS_RECHECK_SECONDS_REMOTE,
+    DEFAULT_ALIAS,
+    ORT_THREADS,
+)
+from vigil.errors import (
+    FeatureSpecMismatch,
+    ModelError,
+    ModelReloadWarning,
+    StoreError,
+)
+
+if TYPE_CHECKING:
+    from vigil.store import LoadedModel, ModelManifest, Store
+
+
+class LoadedScorerModel:
+    """One verified model version and its onnxruntime session."""
+
+    def __init__(self, loaded: LoadedModel, *, threads: int = ORT_THREADS) -> None:
+        self.manifest: ModelManifest = loaded.manifest
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(
+                loaded.model_bytes, options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own, unexported exception types
+            raise ModelError(
+                f"model {self.manifest.ref} is not a loadable ONNX file: {exc}; "
+                "re-export it or point the alias at another version"
+            ) from exc
+        inputs = self.session.get_inputs()
+        if len(inputs) != 1:
+            raise ModelError(
+                f"model {self.manifest.ref} takes {len(inputs)} inputs; vigil models take one "
+                "float32 matrix"
+            )
+        self.input_name = inputs[0].name
+        width = inputs[0].shape[1] if len(inputs[0].shape) == 2 else None
+        self.width = width if isinstance(width, int) else None
+        outputs = [o.name for o in self.session.get_outputs()]
+        if "probability" in outputs:
+            self.output_name, self.column = "probability", None
+        elif "probabilities" in outputs:
+            self.output_name, self.column = "probabilities", 1
+        else:
+            self.output_name, self.column = outputs[0], None
+
+    def run(self, features: NDArray[np.float32]) -> NDArray[np.float64]:
+        if features.shape[0] == 0:
+            return np.zeros(0, dtype=np.float64)
+        (out,) = self.session.run([self.output_name], {self.input_name: features})
+        result = np.asarray(out)
+        if self.column is not None and result.ndim == 2:
+            result = result[:, self.column]
+        return result.reshape(-1).astype(np.float64)
+
+
+class Scorer:
+    """The model behind ``detection@alias``, re-checked cheaply before every batch.
+
+    When the alias moves, the next :meth:`score` call loads the new version; if that
+    version is tampered with or expects other features, it is refused with a
+    :class:`~vigil.errors.ModelReloadWarning` and the previous version keeps serving.
+
+    Args:
+        store: where the model versions live.
+        detection: the detection's name in the store.
+        feature_spec: the feature spec id this code computes; models must match it.
+        alias: the alias (or version number) to follow.
+        recheck_seconds: minimum time between alias checks; by default every batch on a
+            local store and every few seconds on object storage.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        detection: str,
+        *,
+        feature_spec: str,
+        alias: str = DEFAULT_ALIAS,
+        recheck_seconds: float | None = None,
+        threads: int = ORT_THREADS,
+    ) -> None:
+        self.store = store
+        self.detection = detection
+        self.alias = alias
+        self.feature_spec = feature_spec
+        self.threads = threads
+        if recheck_seconds is None:
+            recheck_seconds = (
+                ALIAS_RECHECK_SECONDS_LOCAL if store.is_local else ALIAS_RECHECK_SECONDS_REMOTE
+            )
+        self.recheck_seconds = recheck_seconds
+        self._lock = threading.Lock()
+        self._model: LoadedScorerModel | None = None
+        self._token: str | None = None
+        self._checked_at = float("-inf")
+        self.last_refused: str | None = None
+
+    @property
+    def manifest(self) -> ModelManifest:
+        return self._current().manifest
+
+    @property
+    def threshold(self) -> float:
+        return self.manifest.threshold
+
+    def score(self, features: NDArray[np.float32]) -> NDArray[np.float64]:
+        """Probabilities for each row of ``features``, from the alias's current model."""
+        model = self._current()
+        if model.width is not None and features.shape[1] != model.width:
+            raise FeatureSpecMismatch(
+                f"model {model.manifest.ref} takes {model.width} features, got "
+                f"{features.shape[1]}; retrain with `vigil train {self.detection}`"
+            )
+        return model.run(np.ascontiguousarray(features, dtype=np.float32))
+
+    def refresh(self) -> bool:
+        """Check the alias now; True if a new version was swapped in."""
+        with self._lock:
+            self._checked_at = float("-inf")
+            before = self._model
+            self._maybe_reload()
+            return self._model is not before
+
+    def _current(self) -> LoadedScorerModel:
+        with self._lock:
+            if time.monotonic() - self._checked_at >= self.recheck_seconds:
+                self._maybe_reload()
+            assert self._model is not None
+            return self._model
+
+    def _maybe_reload(self) -> None:
+        self._checked_at = time.monotonic()
+        token = self.store.alias_token(self.detection, self.alias)
+        if self._model is not None and token == self._token:
+            return
+        try:
+            candidate = self._load()
+        except StoreError as exc:
+            if self._model is None:
+                raise
+            self._refuse(str(exc), token)
+            return
+        except ModelError as exc:
+            if self._model is None:
+                raise
+            self._refuse(str(exc), token)
+            return
+        self._model, self._token = candidate, token
+
+    def _refuse(self, reason: str, token: str | None) -> None:
+        assert self._model is not None
+        # Remember the refused alias state so we do not retry (and warn) on every batch.
+        self._token = token
+        self.last_refused = reason
+        warnings.warn(
+            f"{reason}; {self._model.manifest.ref} keeps serving",
+            ModelReloadWarning,
+            stacklevel=4,
+        )
+
+    def _load(self) -> LoadedScorerModel:
+        loaded = self.store.load(self.detection, self.alias)
+        if loaded.manifest.feature_spec != self.feature_spec:
+            raise FeatureSpecMismatch(
+                f"model {loaded.manifest.ref} expects feature_spec "
+                f"{loaded.manifest.feature_spec}, this vigil computes {self.feature_spec}; "
+                f"retrain with `vigil train {self.detection}` or point the alias at a "
+                "compatible version"
+            )
+        return LoadedScorerModel(loaded, threads=self.threads)
