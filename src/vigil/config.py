@@ -1,0 +1,135 @@
+"""Profiles: which engine, warehouse and model store a session uses, from ``vigil.toml``.
+
+Resolution order, later wins: built-in defaults, ``[profiles.NAME]`` in ``vigil.toml``,
+then ``VIGIL_*`` environment variables (the only home for secrets). Only
+:func:`vigil.connect` and the CLI read the environment; everything below takes a Profile.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from vigil.defaults import DEFAULT_DATABASE, DEFAULT_STORE
+from vigil.errors import ConfigError
+
+CONFIG_FILE = "vigil.toml"
+Engine = Literal["duckdb"]
+_ENGINES = ("duckdb",)
+_ENV = {
+    "VIGIL_ENGINE": "engine",
+    "VIGIL_DATABASE": "database",
+    "VIGIL_STORE": "store",
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Where one environment (dev, prod, ...) keeps its data and models."""
+
+    name: str = "default"
+    engine: Engine = "duckdb"
+    database: str = DEFAULT_DATABASE
+    store: str = DEFAULT_STORE
+    detections: tuple[str, ...] = ()
+    storage_options: Mapping[str, Any] = field(default_factory=dict)
+    source: str = "built-in defaults"
+
+    def __post_init__(self) -> None:
+        if self.engine not in _ENGINES:
+            raise ConfigError(
+                f"{self.source}: profile {self.name!r} key 'engine' is {self.engine!r}; "
+                f"expected one of {', '.join(_ENGINES)}"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["detections"] = list(self.detections)
+        data["storage_options"] = dict(self.storage_options)
+        data.pop("source")
+        data.pop("name")  # the name is the TOML section's, [profiles.NAME]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, name: str, source: str) -> Profile:
+        known = set(cls.__dataclass_fields__) - {"name", "source"}
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigError(
+                f"{source}: profile {name!r} has unknown keys {sorted(unknown)}; "
+                f"known keys: {', '.join(sorted(known))}"
+            )
+        values = dict(data)
+        for key in ("database", "store", "engine"):
+            if key in values and not isinstance(values[key], str):
+                raise ConfigError(
+                    f"{source}: profile {name!r} key {key!r} must be a string, got {values[key]!r}"
+                )
+        if "detections" in values:
+            values["detections"] = tuple(values["detections"])
+        return cls(name=name, source=source, **values)
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """``vigil.toml`` in ``start`` (the working directory) or the nearest parent."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_profile(
+    name: str | None = None,
+    *,
+    config: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Profile:
+    """Resolve a profile: defaults, then the config file, then ``VIGIL_*`` variables.
+
+    Relative paths in a config file are relative to that file's folder, so a profile works
+    from any working directory.
+    """
+    env = os.environ if environ is None else environ
+    name = name or env.get("VIGIL_PROFILE") or "dev"
+    path = (
+        Path(config)
+        if config
+        else (Path(env["VIGIL_CONFIG"]) if "VIGIL_CONFIG" in env else find_config())
+    )
+    profile = Profile(name=name)
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        try:
+            data = tomllib.loads(path.read_text("utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        profiles = data.get("profiles", {})
+        if name in profiles:
+            profile = Profile.from_dict(profiles[name], name=name, source=str(path))
+            profile = _relative_to(profile, path.parent)
+        elif config is not None or profiles:
+            known = ", ".join(sorted(profiles)) or "none"
+            raise ConfigError(
+                f"{path}: no [profiles.{name}] section (profiles defined: {known}); add one "
+                "or pick another with VIGIL_PROFILE"
+            )
+    overrides = {field_name: env[var] for var, field_name in _ENV.items() if env.get(var)}
+    if overrides:
+        profile = replace(profile, **overrides)
+    return profile
+
+
+def _relative_to(profile: Profile, folder: Path) -> Profile:
+    def resolve(value: str) -> str:
+        if "://" in value or value == ":memory:" or Path(value).is_absolute():
+            return value
+        return str(folder / value)
+
+    return replace(profile, database=resolve(profile.database), store=resolve(profile.store))

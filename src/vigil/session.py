@@ -1,0 +1,94 @@
+"""A session: one profile's warehouse connection with every detection bound as SQL functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vigil.config import Profile, load_profile
+from vigil.errors import DetectionNotFound, EngineError
+from vigil.runtime.detection import BUILTIN_DETECTIONS, BoundDetection, Detection
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from vigil.store import Store
+
+
+class Session:
+    """A warehouse connection with vigil's functions registered on it.
+
+    Queries return DuckDB relations: call ``.to_arrow_table()``, ``.df()`` or ``.fetchall()``.
+    """
+
+    def __init__(self, profile: Profile, *, connection: duckdb.DuckDBPyConnection | None = None):
+        import duckdb
+
+        from vigil.engines import duckdb as duckdb_engine
+        from vigil.store import Store
+
+        self.profile = profile
+        self.store: Store = Store(profile.store, storage_options=profile.storage_options)
+        if connection is None:
+            database = profile.database
+            if database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                connection = duckdb.connect(database)
+            except duckdb.Error as exc:
+                raise EngineError(
+                    f"cannot open DuckDB database {database} (profile {profile.name!r}): {exc}"
+                ) from exc
+        self.connection = connection
+        names = profile.detections or tuple(BUILTIN_DETECTIONS)
+        self.detections: dict[str, BoundDetection] = {}
+        for name in names:
+            if name not in BUILTIN_DETECTIONS:
+                raise DetectionNotFound(name, BUILTIN_DETECTIONS)
+            self.detections[name] = BUILTIN_DETECTIONS[name].bind(self.store)
+        self.functions = duckdb_engine.register(connection, self.detections.values())
+
+    def sql(self, query: str, params: Any = None) -> duckdb.DuckDBPyRelation:
+        """Run SQL on the warehouse; vigil's functions are available in it."""
+        return self.connection.sql(query, params=params)
+
+    def detection(self, name: str) -> BoundDetection:
+        try:
+            return self.detections[name]
+        except KeyError:
+            raise DetectionNotFound(name, self.detections) from None
+
+    def bind(self, detection: Detection) -> BoundDetection:
+        """Add a detection defined in code to this session and its SQL functions."""
+        from vigil.engines import duckdb as duckdb_engine
+
+        bound = detection.bind(self.store)
+        self.detections[detection.name] = bound
+        self.functions += duckdb_engine.register(self.connection, [bound])
+        return bound
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"<vigil.Session profile={self.profile.name!r} database={self.profile.database!r} "
+            f"store={self.profile.store!r} detections={list(self.detections)}>"
+        )
+
+
+def connect(profile: str | Profile | None = None, *, config: str | Path | None = None) -> Session:
+    """Open a session for a profile of ``vigil.toml`` (``dev`` unless told otherwise).
+
+    Without a ``vigil.toml`` a local default is used: ``.vigil/vigil.duckdb`` and
+    ``.vigil/models`` in the working directory.
+    """
+    if not isinstance(profile, Profile):
+        profile = load_profile(profile, config=config)
+    return Session(profile)
