@@ -31,11 +31,7 @@ def as_string_array(values: StringColumn) -> pa.Array:
     import pyarrow.compute as pc
 
     if isinstance(values, pa.ChunkedArray):
-        values = (
-            values.combine_chunks()
-            if values.num_chunks
-            else pa.array([], type=values.type)
-        )
+        values = values.combine_chunks() if values.num_chunks else pa.array([], type=values.type)
     if not isinstance(values, pa.Array):
         values = pa.array(list(values), type=pa.large_string())
     if pa.types.is_dictionary(values.type):

@@ -16,7 +16,9 @@ from vigil.features.powershell import PowerShellExtractor
 
 GOLDEN = [
     json.loads(line)
-    for line in (Path(__file__).parents[1] / "data" / "powershell_golden.jsonl").read_text().splitlines()
+    for line in (Path(__file__).parents[1] / "data" / "powershell_golden.jsonl")
+    .read_text()
+    .splitlines()
     if line.strip()
 ]
 
