@@ -99,7 +99,8 @@ def clean_text(text: pa.Array) -> pa.Array:
     """
     text = pc.replace_substring(text, "`", "")
     text = pc.replace_substring(text, "^", "")
-    words = pc.ascii_split_whitespace(text)
+    # Trim first: Arrow's whitespace split yields "" for leading and trailing whitespace.
+    words = pc.ascii_split_whitespace(pc.ascii_trim_whitespace(text))
     text = pc.binary_join(words, pa.scalar(" ", pa.large_string()))
     data, offsets = buffers(text)
     drop = np.zeros(len(data), dtype=bool)

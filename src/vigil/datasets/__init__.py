@@ -1,0 +1,1 @@
+"""Generated, labelled data for demos and tests; never real logs."""
