@@ -9,7 +9,7 @@ Two lines in a notebook::
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import metadata as _metadata
 
 from vigil.errors import (
     ConfigError,
@@ -31,8 +31,8 @@ from vigil.errors import (
 )
 
 try:
-    __version__ = version("vigil")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = _metadata.version("vigil")
+except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 
