@@ -1,0 +1,219 @@
+"""Train a detection's model end to end: split, augment, featurize, fit, export, publish."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+from vigil.datasets.powershell import content_key
+from vigil.defaults import BATCH_ROWS, TARGET_FPR
+from vigil.errors import DataError
+from vigil.features import get_extractor
+from vigil.features.base import Extractor
+from vigil.runtime.detection import BUILTIN_DETECTIONS, Detection
+from vigil.store import ModelManifest, Store
+from vigil.train.data import Labelled
+
+#: Share of training rows that also appear re-launched as `powershell.exe <flags>
+#: -EncodedCommand <base64>`, benign and malicious alike: fleets launch benign work that
+#: way all day, so the wrapper must carry no label by itself.
+ENCODED_RELAUNCH_SHARE = 0.25
+
+#: Share of malicious training rows that also appear obfuscated (case, ticks, carets,
+#: concatenation) so the model sees what the normalizer leaves behind.
+OBFUSCATED_SHARE = 0.25
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class TrainingReport:
+    manifest: ModelManifest
+    metrics: dict[str, float]
+    n_train: int
+    n_validation: int
+    n_augmented: int
+    seconds: float
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def split_by_content(
+    data: Labelled, *, validation_share: float, seed: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], int]:
+    """Deduplicate on content and split so no content is on both sides.
+
+    Returns train row indices, validation row indices and the number of rows dropped
+    because the same content carried both labels.
+    """
+    keys = content_key(data.text)
+    encoded = pc.dictionary_encode(keys)
+    group = np.asarray(encoded.indices, dtype=np.int64)
+    n_groups = len(encoded.dictionary)
+    positives = np.bincount(group, weights=data.label, minlength=n_groups)
+    sizes = np.bincount(group, minlength=n_groups)
+    conflicted = (positives > 0) & (positives < sizes)
+    _, first = np.unique(group, return_index=True)
+    first = first[~conflicted[group[first]]]
+    salt = f"{seed}:".encode()
+    bucket = np.array(
+        [
+            int.from_bytes(hashlib.blake2b(salt + k.encode(), digest_size=4).digest(), "big")
+            for k in encoded.dictionary.to_pylist()
+        ],
+        dtype=np.int64,
+    )  # per distinct content: a stable hash decides its side of the split
+    is_validation = (bucket % 10_000) < int(validation_share * 10_000)
+    validation = first[is_validation[group[first]]]
+    train = first[~is_validation[group[first]]]
+    return np.sort(train), np.sort(validation), int(sizes[conflicted].sum())
+
+
+def augment(
+    text: list[str], label: NDArray[np.int64], seed: int
+) -> tuple[list[str], NDArray[np.int64]]:
+    """Encoded re-launches of both classes and obfuscated malicious rows."""
+    from vigil.datasets.obfuscation import OBFUSCATIONS
+
+    rng = random.Random(seed)
+    extra_text: list[str] = []
+    extra_label: list[int] = []
+    for value, y in zip(text, label.tolist(), strict=True):  # per row: generating variants
+        if len(value) > 20_000:
+            continue
+        if rng.random() < ENCODED_RELAUNCH_SHARE:
+            extra_text.append(OBFUSCATIONS["encode_command"](value, rng))
+            extra_label.append(y)
+        if y == 1 and rng.random() < OBFUSCATED_SHARE:
+            obfuscated = value
+            for name in rng.sample(["random_case", "insert_ticks", "split_strings"], k=2):
+                obfuscated = OBFUSCATIONS[name](obfuscated, rng)
+            extra_text.append(obfuscated)
+            extra_label.append(y)
+    return text + extra_text, np.concatenate([label, np.asarray(extra_label, dtype=np.int64)])
+
+
+def featurize(
+    extractor: Extractor, text: pa.Array | list[str], progress: Progress | None = None
+) -> NDArray[np.float32]:
+    """Features of every row, in batches, as one matrix."""
+    array = text if isinstance(text, pa.Array) else pa.array(text, type=pa.large_string())
+    parts = []
+    for start in range(0, len(array), BATCH_ROWS):
+        parts.append(extractor.transform(array.slice(start, BATCH_ROWS)).values)
+        if progress:
+            progress("features", min(start + BATCH_ROWS, len(array)), len(array))
+    if not parts:
+        return np.zeros((0, extractor.spec.width), dtype=np.float32)
+    return np.concatenate(parts)
+
+
+def train_detection(
+    detection: Detection | str,
+    data: Labelled,
+    store: Store,
+    *,
+    config: Any = None,
+    validation_share: float = 0.2,
+    target_fpr: float = TARGET_FPR,
+    augment_data: bool = True,
+    alias: str | None = "production",
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> TrainingReport:
+    """Train, export to ONNX, publish a new version and (by default) move ``alias`` to it."""
+    from vigil.train.evaluate import Metrics, threshold_for_fpr
+    from vigil.train.export import export_onnx
+    from vigil.train.mlp import MLPConfig, train_mlp
+
+    started = time.perf_counter()
+    if isinstance(detection, str):
+        detection = BUILTIN_DETECTIONS[detection]
+    extractor = get_extractor(detection.extractor)
+    config = config or MLPConfig(seed=seed)
+
+    train_rows, validation_rows, conflicted = split_by_content(
+        data, validation_share=validation_share, seed=seed
+    )
+    for name, rows in (("training", train_rows), ("validation", validation_rows)):
+        labels = data.label[rows]
+        if labels.sum() == 0 or labels.sum() == len(labels):
+            raise DataError(
+                f"the {name} split has only one class ({len(rows)} rows); "
+                "provide both malicious (1) and benign (0) examples"
+            )
+    train_text = data.text.take(pa.array(train_rows)).to_pylist()
+    train_label = data.label[train_rows]
+    n_original = len(train_text)
+    if augment_data:
+        train_text, train_label = augment(train_text, train_label, seed)
+    validation_text = data.text.take(pa.array(validation_rows))
+    validation_label = data.label[validation_rows]
+
+    x_train = featurize(extractor, train_text, progress)
+    x_validation = featurize(extractor, validation_text, progress)
+
+    def on_epoch(epoch: int, total: int, _: dict[str, float]) -> None:
+        if progress:
+            progress("training", epoch, total)
+
+    result = train_mlp(
+        x_train, train_label, x_validation, validation_label, config, progress=on_epoch
+    )
+    model_bytes = export_onnx(
+        result.model, extractor.spec.width, feature_names=extractor.spec.names
+    )
+
+    # Thresholds and metrics come from the exported ONNX model: what will actually run.
+    from vigil.runtime.scorer import LoadedScorerModel
+    from vigil.store import LoadedModel
+
+    probe = LoadedScorerModel(
+        LoadedModel(
+            ModelManifest(detection.name, 0, hashlib.sha256(model_bytes).hexdigest(), "", 0.5),
+            model_bytes,
+        )
+    )
+    validation_scores = probe.run(x_validation)
+    threshold = float(
+        np.clip(threshold_for_fpr(validation_label, validation_scores, target_fpr), 0, 1)
+    )
+    metrics = Metrics.from_scores(validation_label, validation_scores).to_dict()
+    metrics = {k: float(v) for k, v in metrics.items()}
+    params = {
+        "model": "feed-forward",
+        "config": config.to_dict(),
+        "target_fpr": target_fpr,
+        "n_train": n_original,
+        "n_augmented": len(train_text) - n_original,
+        "n_validation": len(validation_rows),
+        "conflicting_rows_dropped": conflicted,
+        "best_epoch": result.best_epoch,
+    }
+    manifest = store.publish(
+        detection.name,
+        model_bytes,
+        feature_spec=extractor.spec.id,
+        threshold=threshold,
+        metrics=metrics,
+        training_data=data.fingerprint(),
+        params=params,
+        alias=alias,
+    )
+    return TrainingReport(
+        manifest,
+        metrics,
+        n_original,
+        len(validation_rows),
+        len(train_text) - n_original,
+        time.perf_counter() - started,
+        result.history,
+    )

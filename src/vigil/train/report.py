@@ -1,0 +1,214 @@
+"""Evaluation reports: a model's figures on labelled data, next to a baseline, with robustness."""
+
+from __future__ import annotations
+
+import base64
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+from vigil.runtime.detection import BoundDetection
+from vigil.train.data import Labelled
+
+#: Flags a configuration-management agent typically launches with.
+USUAL_FLAGS = "-NoProfile -NonInteractive -ExecutionPolicy Bypass"
+
+#: How far a re-launched or obfuscated row's score may move from its plain form.
+ROBUSTNESS_TOLERANCE = 0.05
+
+
+@dataclass
+class EvalReport:
+    detection: str
+    model: str
+    threshold: float
+    metrics: dict[str, float]
+    groups: dict[str, dict[str, float]] = field(default_factory=dict)
+    baseline: dict[str, float] | None = None
+    baseline_groups: dict[str, dict[str, float]] = field(default_factory=dict)
+    robustness: dict[str, float] = field(default_factory=dict)
+    alerts_at_threshold: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "detection": self.detection,
+            "model": self.model,
+            "threshold": self.threshold,
+            **self.metrics,
+            **{f"at_threshold_{k}": v for k, v in self.alerts_at_threshold.items()},
+        }
+        if self.baseline is not None:
+            out.update({f"baseline_{k}": v for k, v in self.baseline.items()})
+        out.update(self.robustness)
+        if self.groups:
+            out["groups"] = self.groups
+        if self.baseline_groups:
+            out["baseline_groups"] = self.baseline_groups
+        return out
+
+
+def encoded_relaunch(script: str) -> str:
+    payload = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
+    return f"powershell.exe {USUAL_FLAGS} -EncodedCommand {payload}"
+
+
+def obfuscate_plainly(script: str, seed: int) -> str:
+    """Case, backticks and string concatenation: the cheap tricks every attacker knows."""
+    from vigil.datasets.obfuscation import OBFUSCATIONS
+
+    rng = random.Random(seed)
+    for name in ("random_case", "insert_ticks", "split_strings"):
+        script = OBFUSCATIONS[name](script, rng)
+    return script
+
+
+def _rates(y: NDArray[np.int64], s: NDArray[np.float64], threshold: float) -> dict[str, float]:
+    flagged = s >= threshold
+    positives, negatives = y == 1, y == 0
+    return {
+        "tpr": float(flagged[positives].mean()) if positives.any() else float("nan"),
+        "fpr": float(flagged[negatives].mean()) if negatives.any() else float("nan"),
+        "alerts": float(flagged.sum()),
+    }
+
+
+def evaluate_detection(
+    bound: BoundDetection,
+    data: Labelled,
+    *,
+    group_col: str | None = None,
+    baseline_train: Labelled | None = None,
+    robustness: bool = False,
+) -> EvalReport:
+    """Score ``data`` with the detection's model (and a baseline fitted on ``baseline_train``)."""
+    from vigil.train.evaluate import Metrics
+
+    scores = bound.score(data.text)
+    y = data.label
+    threshold = bound.threshold
+    report = EvalReport(
+        bound.name,
+        bound.scorer.manifest.ref,
+        threshold,
+        _flat(Metrics.from_scores(y, scores).to_dict()),
+        alerts_at_threshold=_rates(y, scores, threshold),
+    )
+    groups = _group_values(data, group_col)
+    for value, rows in groups.items():
+        report.groups[value] = _flat(Metrics.from_scores(y[rows], scores[rows]).to_dict())
+    baseline_model = None
+    if baseline_train is not None:
+        from vigil.train.baseline import CharNgramBaseline
+
+        baseline_model = CharNgramBaseline().fit(
+            baseline_train.text.to_pylist(), baseline_train.label
+        )
+        baseline_scores = baseline_model.score(data.text.to_pylist())
+        report.baseline = _flat(Metrics.from_scores(y, baseline_scores).to_dict())
+        for value, rows in groups.items():
+            report.baseline_groups[value] = _flat(
+                Metrics.from_scores(y[rows], baseline_scores[rows]).to_dict()
+            )
+    if robustness:
+        report.robustness = _robustness(bound, data, scores, baseline_model)
+    return report
+
+
+def _robustness(
+    bound: BoundDetection, data: Labelled, scores: NDArray[np.float64], baseline: Any
+) -> dict[str, float]:
+    from vigil.train.evaluate import threshold_for_fpr
+
+    text = data.text.to_pylist()
+    benign = np.flatnonzero(data.label == 0)
+    malicious = np.flatnonzero(data.label == 1)
+    out: dict[str, float] = {}
+    threshold_1e3 = float(threshold_for_fpr(data.label, scores, 1e-3))
+    if benign.size:
+        relaunched = [encoded_relaunch(text[i]) for i in benign]
+        moved = bound.score(relaunched) - scores[benign]
+        out["encoded_benign_within_tolerance"] = float(
+            (np.abs(moved) <= ROBUSTNESS_TOLERANCE).mean()
+        )
+        out["encoded_benign_max_abs_delta"] = float(np.abs(moved).max())
+        out["encoded_benign_flagged_at_1e-3"] = float(
+            (bound.score(relaunched) >= threshold_1e3).mean()
+        )
+        if baseline is not None:
+            baseline_scores = baseline.score(text)
+            baseline_threshold = float(threshold_for_fpr(data.label, baseline_scores, 1e-3))
+            out["baseline_encoded_benign_flagged_at_1e-3"] = float(
+                (baseline.score(relaunched) >= baseline_threshold).mean()
+            )
+    if malicious.size:
+        obfuscated = [obfuscate_plainly(text[i], seed=int(i)) for i in malicious]
+        dropped = scores[malicious] - bound.score(obfuscated)
+        out["obfuscated_malicious_within_tolerance"] = float(
+            (dropped <= ROBUSTNESS_TOLERANCE).mean()
+        )
+        out["obfuscated_malicious_max_drop"] = float(dropped.max())
+    out["threshold_at_fpr_1e-3_on_this_data"] = threshold_1e3
+    return out
+
+
+def _group_values(data: Labelled, group_col: str | None) -> dict[str, NDArray[np.int64]]:
+    if group_col is None:
+        return {}
+    if group_col not in data.extra.column_names:
+        from vigil.errors import DataError
+
+        raise DataError(
+            f"no column {group_col!r} to group by; columns: {', '.join(data.extra.column_names)}"
+        )
+    column = pc.cast(data.extra.column(group_col), pa.string()).to_pylist()
+    groups: dict[str, list[int]] = {}
+    for i, value in enumerate(column):  # per row: grouping labels for a report
+        groups.setdefault(str(value), []).append(i)
+    return {k: np.asarray(v, dtype=np.int64) for k, v in sorted(groups.items())}
+
+
+def _flat(metrics: dict[str, Any]) -> dict[str, float]:
+    return {k: float(v) for k, v in metrics.items()}
+
+
+def render(report: EvalReport, console: Any) -> None:
+    """Readable figures: overall, per group, baseline side by side, robustness."""
+    from rich.table import Table
+
+    columns = ["roc_auc", "pr_auc", "tpr_at_fpr_1e-2", "tpr_at_fpr_1e-3", "n", "n_pos"]
+    table = Table("model", "slice", *columns, title=f"{report.detection}: {report.model}")
+
+    def add(model: str, name: str, metrics: dict[str, float]) -> None:
+        table.add_row(
+            model,
+            name,
+            *(
+                f"{metrics.get(c, float('nan')):.4f}"
+                if not c.startswith("n")
+                else f"{metrics.get(c, 0):.0f}"
+                for c in columns
+            ),
+        )
+
+    add("vigil", "all", report.metrics)
+    for name, metrics in report.groups.items():
+        add("vigil", name, metrics)
+    if report.baseline is not None:
+        add("baseline", "all", report.baseline)
+        for name, metrics in report.baseline_groups.items():
+            add("baseline", name, metrics)
+    console.print(table)
+    at = report.alerts_at_threshold
+    console.print(
+        f"at the model's threshold {report.threshold:.4f}: TPR {at['tpr']:.4f}, "
+        f"FPR {at['fpr']:.5f}, {at['alerts']:.0f} alerts; threshold for FPR 1e-3 on this data: "
+        f"{report.metrics.get('threshold_at_fpr_1e-3', float('nan')):.4f}"
+    )
+    if report.robustness:
+        for key, value in report.robustness.items():
+            console.print(f"  {key}: {value:.4f}")

@@ -1,0 +1,165 @@
+"""export_onnx: the hand-built graph scores what the torch net scores, and says what it is."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+from numpy.typing import NDArray
+
+from vigil.errors import ModelError
+from vigil.train.export import OPSET, export_onnx
+from vigil.train.mlp import FeedForwardNet, MLPConfig, train_mlp
+
+from .synthetic import WIDTH, labelled, realistic_features
+
+#: Agreement required between torch (eval mode) and onnxruntime on the probability.
+PARITY = 1e-5
+
+Scores = Callable[[NDArray[np.float32]], tuple[NDArray[np.float32], NDArray[np.float32]]]
+
+
+def _trained(hidden: tuple[int, ...]) -> FeedForwardNet:
+    # A few epochs on realistic data, so standardization and batch-norm statistics are far
+    # from their initial values and the folding is really exercised.
+    x, y = labelled(3000, 0)
+    config = MLPConfig(hidden=hidden, max_epochs=3, patience=10)
+    return train_mlp(x[:2500], y[:2500], x[2500:], y[2500:], config, threads=1).model
+
+
+def _session(model_bytes: bytes) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+
+
+def _torch(model: FeedForwardNet, x: NDArray[np.float32]) -> NDArray[np.float32]:
+    with torch.no_grad():
+        return model(torch.from_numpy(x)).numpy()
+
+
+@pytest.fixture(scope="module", params=[(64, 32), (32,), (128, 64, 32)], ids=str)
+def trained(request: pytest.FixtureRequest) -> tuple[FeedForwardNet, bytes]:
+    model = _trained(request.param)
+    return model, export_onnx(model, WIDTH)
+
+
+def _gaussian(n: int, seed: int) -> NDArray[np.float32]:
+    """N(0, 1) everywhere, 1% of entries scaled up to the extractor's largest (~15) and
+    beyond (up to ~60)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, WIDTH))
+    large = rng.random((n, WIDTH)) < 0.01
+    x[large] *= 15.0
+    return x.astype(np.float32)
+
+
+class TestParity:
+    @pytest.mark.parametrize(
+        "inputs",
+        [
+            pytest.param(lambda: realistic_features(4096, 11), id="sparse-realistic"),
+            pytest.param(lambda: _gaussian(4096, 12), id="gaussian-with-large-values"),
+            pytest.param(lambda: np.zeros((3, WIDTH), np.float32), id="all-zero-rows"),
+            pytest.param(lambda: realistic_features(1, 13), id="one-row"),
+        ],
+    )
+    def test_onnxruntime_probability_matches_torch_eval_mode(
+        self,
+        trained: tuple[FeedForwardNet, bytes],
+        inputs: Callable[[], NDArray[np.float32]],
+    ) -> None:
+        model, model_bytes = trained
+        x = inputs()
+        probability, logit = _session(model_bytes).run(["probability", "logit"], {"features": x})
+        expected_logit = _torch(model, x)
+        expected = torch.sigmoid(torch.from_numpy(expected_logit)).numpy()
+        assert probability.shape == logit.shape == (x.shape[0],)
+        assert probability.dtype == logit.dtype == np.float32
+        assert np.abs(probability - expected).max() <= PARITY
+        assert np.abs(logit - expected_logit).max() <= 1e-5 * max(1.0, np.abs(expected_logit).max())
+
+    def test_huge_inputs_agree_to_float32_precision(
+        self, trained: tuple[FeedForwardNet, bytes]
+    ) -> None:
+        # x1000 in every column: logits reach ~1e4 and both sides accumulate float32
+        # rounding of that size in different orders (torch standardizes, then multiplies;
+        # the export folds standardization into the weights). Compare against float64.
+        model, model_bytes = trained
+        x = (np.random.default_rng(14).normal(size=(2048, WIDTH)) * 1000).astype(np.float32)
+        (logit,) = _session(model_bytes).run(["logit"], {"features": x})
+        with torch.no_grad():
+            exact = copy.deepcopy(model).double()(torch.from_numpy(x).double()).numpy()
+        single = _torch(model, x)
+        scale = np.abs(exact).max()
+        assert np.abs(logit - exact).max() <= 1e-5 * scale
+        assert np.abs(single - exact).max() <= 1e-5 * scale
+
+    def test_scores_are_the_same_in_batches_as_row_by_row(
+        self, trained: tuple[FeedForwardNet, bytes]
+    ) -> None:
+        _, model_bytes = trained
+        session = _session(model_bytes)
+        x = realistic_features(5, 15)
+        (batch,) = session.run(["probability"], {"features": x})
+        rows = [session.run(["probability"], {"features": x[i : i + 1]})[0][0] for i in range(5)]
+        np.testing.assert_allclose(batch, rows, rtol=0, atol=1e-6)
+
+
+class TestGraph:
+    def test_graph_is_lean_gemms_and_activations_only(
+        self, trained: tuple[FeedForwardNet, bytes]
+    ) -> None:
+        model, model_bytes = trained
+        graph = onnx.load_from_string(model_bytes).graph
+        ops = [node.op_type for node in graph.node]
+        assert ops == ["Gemm", "LeakyRelu"] * len(model.hidden) + ["Gemm", "Squeeze", "Sigmoid"]
+        (features,) = graph.input
+        assert features.name == "features"
+        dims = features.type.tensor_type.shape.dim
+        assert (dims[0].dim_param, dims[1].dim_value) == ("N", WIDTH)
+        assert [o.name for o in graph.output] == ["probability", "logit"]
+        weights = [i for i in graph.initializer if i.name != "squeeze_axes"]
+        assert all(i.data_type == onnx.TensorProto.FLOAT for i in weights)
+
+    def test_metadata_names_features_and_architecture(self) -> None:
+        model = _trained((32,))
+        names = [f"f{i}" for i in range(WIDTH)]
+        proto = onnx.load_from_string(
+            export_onnx(model, WIDTH, feature_names=names, doc="powershell test model")
+        )
+        meta = {p.key: p.value for p in proto.metadata_props}
+        assert meta["vigil.n_features"] == str(WIDTH)
+        assert meta["vigil.architecture"].startswith("vigil.feed_forward/1 widths=1400-32-1")
+        assert json.loads(meta["vigil.feature_names"]) == names
+        assert proto.doc_string == "powershell test model"
+        assert proto.opset_import[0].version == OPSET
+        onnx.checker.check_model(proto, full_check=True)
+
+    def test_same_model_gives_the_same_bytes(self, trained: tuple[FeedForwardNet, bytes]) -> None:
+        model, model_bytes = trained
+        assert export_onnx(model, WIDTH) == model_bytes
+
+    def test_width_mismatch_is_refused(self, trained: tuple[FeedForwardNet, bytes]) -> None:
+        model, _ = trained
+        with pytest.raises(ModelError, match=r"trained on 1400 features.*for 1399"):
+            export_onnx(model, WIDTH - 1)
+        with pytest.raises(ModelError, match="2 feature names for 1400"):
+            export_onnx(model, WIDTH, feature_names=["a", "b"])
+
+    def test_constant_column_is_centred_not_scaled(self) -> None:
+        x, y = labelled(600, 0, width=40)
+        x[:, 5] = 3.0
+        result = train_mlp(x[:500], y[:500], x[500:], y[500:], MLPConfig(max_epochs=1), threads=1)
+        assert float(result.model.std[5]) == 1.0
+        assert float(result.model.mean[5]) == pytest.approx(3.0)
+        probe = x[500:].copy()
+        probe[:, 5] = 1e4  # never seen in training: must not divide by ~0
+        (p,) = _session(export_onnx(result.model, 40)).run(["probability"], {"features": probe})
+        assert np.isfinite(p).all()

@@ -1,0 +1,166 @@
+"""train_mlp: deterministic, stops early on the best epoch, learns, weighs rare positives."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from vigil.errors import ConfigError, DataError
+from vigil.train.mlp import MLPConfig, train_mlp
+
+from .synthetic import WIDTH, labelled
+
+# One torch thread: results depend on the thread count, and on a busy 2-vCPU machine one
+# thread is several times steadier than two (see train_mlp's `threads`).
+THREADS = 1
+
+
+class TestConfig:
+    def test_round_trips_through_a_dict(self) -> None:
+        config = MLPConfig(hidden=(128, 64, 32), class_weight=12.5, seed=3)
+        assert MLPConfig.from_dict(config.to_dict()) == config
+        assert config.to_dict()["hidden"] == [128, 64, 32]
+
+    def test_missing_keys_take_defaults(self) -> None:
+        assert MLPConfig.from_dict({"max_epochs": 3}) == MLPConfig(max_epochs=3)
+
+    def test_unknown_key_is_named(self) -> None:
+        with pytest.raises(ConfigError, match="no keys \\['epochs'\\]"):
+            MLPConfig.from_dict({"epochs": 3})
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("hidden", ()),
+            ("hidden", (64, 0)),
+            ("dropout", 1.0),
+            ("learning_rate", 0.0),
+            ("batch_size", 1),
+            ("patience", 0),
+            ("class_weight", "auto"),
+            ("class_weight", -1.0),
+            ("class_weight", True),
+            ("seed", -1),
+        ],
+    )
+    def test_invalid_values_are_refused_with_the_field_named(
+        self, field: str, value: object
+    ) -> None:
+        with pytest.raises(ConfigError, match=f"MLPConfig.{field}"):
+            MLPConfig.from_dict({field: value})
+
+
+class TestInvalidData:
+    def test_single_class_training_set_is_refused(self) -> None:
+        x = np.zeros((10, 3), dtype=np.float32)
+        with pytest.raises(DataError, match="0 positive and 10 negative"):
+            train_mlp(x, np.zeros(10), x, np.zeros(10))
+
+    def test_width_mismatch_is_refused(self) -> None:
+        x = np.zeros((10, 3), dtype=np.float32)
+        with pytest.raises(DataError, match="x_val has 4 columns, expected 3"):
+            train_mlp(x, np.arange(10) % 2, np.zeros((5, 4)), np.arange(5) % 2)
+
+    def test_non_finite_values_are_refused(self) -> None:
+        x = np.zeros((10, 3), dtype=np.float32)
+        x[4, 2] = np.nan
+        with pytest.raises(DataError, match="first at index 2"):
+            train_mlp(x, np.arange(10) % 2, x[:0] + 1, np.zeros(0))
+
+    def test_labels_must_be_zero_or_one(self) -> None:
+        x = np.zeros((10, 3), dtype=np.float32)
+        with pytest.raises(DataError, match="only 0"):
+            train_mlp(x, np.arange(10), x, np.arange(10) % 2)
+
+
+def _state(seed: int) -> dict[str, torch.Tensor]:
+    x, y = labelled(1500, 0, width=300)
+    config = MLPConfig(max_epochs=3, patience=10, seed=seed)
+    result = train_mlp(x[:1200], y[:1200], x[1200:], y[1200:], config, threads=THREADS)
+    return result.model.state_dict()
+
+
+def test_same_seed_gives_bit_identical_weights_and_another_seed_does_not() -> None:
+    first = _state(0)
+    torch.manual_seed(12345)  # whatever the global RNG did in between does not matter
+    torch.rand(7)
+    again, other = _state(0), _state(1)
+    assert first.keys() == again.keys() == other.keys()
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    assert not all(torch.equal(first[k], other[k]) for k in first)
+
+
+def test_training_leaves_global_torch_state_as_it_was() -> None:
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    threads = torch.get_num_threads()
+    _state(0)
+    assert torch.equal(torch.rand(3), expected)
+    assert torch.get_num_threads() == threads
+    assert not torch.are_deterministic_algorithms_enabled()
+
+
+def test_batch_of_one_row_left_over_does_not_break_batch_norm() -> None:
+    x, y = labelled(300, 0, width=50)
+    config = MLPConfig(batch_size=64, max_epochs=2)  # 257 % 64 == 1
+    result = train_mlp(x[:257], y[:257], x[257:], y[257:], config, threads=THREADS)
+    assert len(result.history) == 2
+
+
+def test_early_stopping_restores_the_best_epoch_when_validation_loss_rises() -> None:
+    # Validation labels are the training labels flipped: the better the net learns, the
+    # worse its validation loss.
+    x, y = labelled(3000, 0, width=400)
+    x_val, y_val = x[2400:], 1 - y[2400:]
+    config = MLPConfig(max_epochs=30, patience=3, class_weight="none")
+    epochs: list[int] = []
+    result = train_mlp(
+        x[:2400],
+        y[:2400],
+        x_val,
+        y_val,
+        config,
+        progress=lambda epoch, total, _: epochs.append(epoch),
+        threads=THREADS,
+    )
+    losses = [h["val_loss"] for h in result.history]
+    assert len(result.history) == result.best_epoch + config.patience < config.max_epochs
+    assert epochs == list(range(1, len(result.history) + 1))
+    assert losses[result.best_epoch - 1] == min(losses) < losses[-1]
+    with torch.no_grad():
+        logits = result.model(torch.from_numpy(x_val))
+        restored = F.binary_cross_entropy_with_logits(logits, torch.from_numpy(y_val).float())
+    assert float(restored) == pytest.approx(losses[result.best_epoch - 1], rel=1e-5)
+    assert not result.model.training
+
+
+@pytest.mark.slow
+def test_learnable_task_reaches_a_validation_auc_above_0_95() -> None:
+    x, y = labelled(5000, 1)
+    assert x.shape[1] == WIDTH
+    result = train_mlp(
+        x[:4000], y[:4000], x[4000:], y[4000:], MLPConfig(max_epochs=8), threads=THREADS
+    )
+    best = result.history[result.best_epoch - 1]
+    assert best["val_auc"] > 0.95
+    assert all(math.isfinite(h["train_loss"]) for h in result.history)
+
+
+@pytest.mark.slow
+def test_balanced_class_weight_recalls_more_rare_positives_at_0_5_than_none() -> None:
+    x, y = labelled(16000, 2, positive_rate=0.01, strength=0.5)
+    x_train, y_train, x_val, y_val = x[:12000], y[:12000], x[12000:], y[12000:]
+    recall = {}
+    for weight in ("balanced", "none"):
+        config = MLPConfig(max_epochs=8, class_weight=weight)
+        model = train_mlp(x_train, y_train, x_val, y_val, config, threads=THREADS).model
+        with torch.no_grad():
+            p = torch.sigmoid(model(torch.from_numpy(x_val))).numpy()
+        recall[weight] = float((p[y_val == 1] >= 0.5).mean())
+    assert y_val.sum() >= 30
+    assert recall["balanced"] > recall["none"] + 0.3
