@@ -194,19 +194,37 @@ mostly_ascii_lines = command_lines.filter(lambda s: sum(c.isascii() for c in s) 
     st.sampled_from(["-e", "-ec", "-enc", "-EncodedCommand", "/enc", "-encodedc"]),
 )
 def test_encoded_command_has_the_features_of_its_decoded_form(line: str, flag: str) -> None:
-    """Scripts are mostly ASCII; see normalize._as_text for non-Latin-only payloads."""
+    """The decoded script drives the features; the launcher adds only its switches.
+
+    Scripts are mostly ASCII; see normalize._as_text for non-Latin-only payloads.
+    """
     extractor = PowerShellExtractor()
+    names = extractor.spec.names
     encoded = f"powershell {flag} " + base64.b64encode(line.encode("utf-16-le")).decode()
-    plain = f"powershell {flag} {line}"
-    spec = extractor.spec.names
-    # Only the decoding counters may differ: how many layers were unwrapped, and whether a
-    # word after the switch in the plain form looked like a (failed) payload.
-    differ = {
-        spec.index(name)
-        for name in ("stat:decoded_layers", "stat:binary_payloads", "stat:failed_payloads")
-    }
     a = extractor.transform([encoded]).values[0]
-    b = extractor.transform([plain]).values[0]
-    keep = [i for i in range(len(spec)) if i not in differ]
+    b = extractor.transform([line]).values[0]
+    launcher = {"launch_flags"}
+    ioc_category = {i.name: i.category for i in extractor.catalog.indicators}
+    counters = {
+        "stat:decoded_layers",
+        "stat:binary_payloads",
+        "stat:failed_payloads",
+        "stat:ioc_total",
+        "stat:ioc_distinct",
+        "stat:categories_hit",
+    }
+
+    def content_feature(name: str) -> bool:
+        kind, _, what = name.partition(":")
+        if name in counters:
+            return False
+        if kind in ("ioc", "ioc_present", "ioc_ratio"):
+            return ioc_category[what] not in launcher
+        if kind.startswith("category"):
+            return what not in launcher
+        return True
+
+    keep = [i for i, name in enumerate(names) if content_feature(name)]
     np.testing.assert_allclose(a[keep], b[keep], atol=1e-6)
-    assert a[spec.index("stat:decoded_layers")] == 1
+    assert a[names.index("stat:decoded_layers")] == 1
+    assert a[names.index("ioc:powershell-exe")] > 0

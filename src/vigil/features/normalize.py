@@ -24,19 +24,28 @@ MAX_DECODE_DEPTH = 4
 
 #: A decoded payload counts as text when at least this share of its characters is printable.
 _PRINTABLE_SHARE = 0.85
+#: Whitespace that text contains but str.isprintable() rejects.
+_LAYOUT_CHARACTERS = str.maketrans("", "", "\r\n\t")
 
 _SPACE, _PLUS = 0x20, 0x2B
 _QUOTE = np.zeros(256, dtype=bool)
 _QUOTE[[0x22, 0x27]] = True
 
 
-def _alternation_of_prefixes(word: str, minimum: int) -> str:
-    return "|".join(word[:n] for n in range(len(word), minimum - 1, -1))
+def _nested_prefixes(word: str, minimum: int) -> str:
+    """A regex for any prefix of ``word`` at least ``minimum`` long, as nested optionals.
+
+    ``e(?:n(?:c...)?)?`` backtracks far less than an alternation of 14 prefixes.
+    """
+    tail = ""
+    for ch in reversed(word[minimum:]):
+        tail = f"(?:{ch}{tail})?"
+    return word[:minimum] + tail
 
 
 # powershell.exe accepts any unambiguous prefix of -EncodedCommand, plus the alias -ec,
 # introduced by "-", "/" or a dash look-alike.
-_ENCODED_FLAG = rf"(?:{_alternation_of_prefixes('encodedcommand', 1)}|ec)"
+_ENCODED_FLAG = rf"(?:ec|{_nested_prefixes('encodedcommand', 1)})"
 _ENCODED_RE = re.compile(
     rf"(?:^|(?<=[\s'\"(]))[-/\u2013\u2014\u2015]{_ENCODED_FLAG}[\s:]+['\"]?"
     r"(?P<payload>[A-Za-z0-9+/]{2,}={0,2})(?![A-Za-z0-9+/=])",
@@ -136,9 +145,14 @@ def _mark_concatenations(
 
 @dataclass(frozen=True)
 class Decoded:
-    """Texts with payloads decoded in place, and what decoding found per row."""
+    """Texts with payloads decoded in place, and what decoding found per row.
+
+    ``content`` is what the command runs: for an ``-EncodedCommand`` launch, the decoded
+    script alone (the launcher's switches stay in ``text``); otherwise the text itself.
+    """
 
     text: pa.Array
+    content: pa.Array
     layers: NDArray[np.float32]
     binary_payloads: NDArray[np.float32]
     failed_payloads: NDArray[np.float32]
@@ -154,23 +168,39 @@ def decode_payloads(text: pa.Array) -> Decoded:
     binary = np.zeros(n, dtype=np.float32)
     failed = np.zeros(n, dtype=np.float32)
     if n == 0:
-        return Decoded(text, layers, binary, failed)
+        return Decoded(text, text, layers, binary, failed)
     candidates = pc.fill_null(pc.match_substring_regex(text, _CANDIDATE_RE2), False)
     rows = np.flatnonzero(candidates.to_numpy(zero_copy_only=False))
     if rows.size == 0:
-        return Decoded(text, layers, binary, failed)
+        return Decoded(text, text, layers, binary, failed)
     originals = text.take(pa.array(rows)).to_pylist()
     replaced: list[str] = []
+    contents: list[str] = []
     for position, original in zip(rows, originals, strict=True):  # per row: only payload rows
-        result, depth, n_binary, n_failed = decode_text(original)
+        result, depth, n_binary, n_failed, scripts = _decode_row(original)
         replaced.append(result)
+        contents.append("\n".join(scripts) if scripts else result)
         layers[position], binary[position], failed[position] = depth, n_binary, n_failed
-    mask = np.zeros(n, dtype=bool)
-    mask[rows] = True
+    mask = pa.array(np.isin(np.arange(n), rows))
     merged = pc.replace_with_mask(
-        text, pa.array(mask), clean_text(pa.array(replaced, type=pa.large_string()))
+        text, mask, clean_text(pa.array(replaced, type=pa.large_string()))
     )
-    return Decoded(merged, layers, binary, failed)
+    content = pc.replace_with_mask(
+        text, mask, clean_text(pa.array(contents, type=pa.large_string()))
+    )
+    return Decoded(merged, content, layers, binary, failed)
+
+
+def _decode_row(text: str) -> tuple[str, int, int, int, list[str]]:
+    """decode_text, plus the decoded scripts of the row's top-level -EncodedCommand switches."""
+    result, depth, n_binary, n_failed = decode_text(text)
+    scripts: list[str] = []
+    if depth:
+        for match in _ENCODED_RE.finditer(text):
+            decoded, _ = _decode_payload(match.group("payload"), utf16_only=True)
+            if decoded is not None:
+                scripts.append(decode_text(decoded.replace("`", "").replace("^", ""))[0])
+    return result, depth, n_binary, n_failed, scripts
 
 
 def decode_text(text: str, depth: int = MAX_DECODE_DEPTH) -> tuple[str, int, int, int]:
@@ -265,7 +295,10 @@ def _as_text(raw: bytes, *, utf16_only: bool = False) -> str | None:
     except UnicodeDecodeError:
         return None
     text = text.lstrip("\ufeff")
-    printable = sum(1 for c in text if c.isprintable() or c in "\r\n\t")
-    if text and printable >= _PRINTABLE_SHARE * len(text):
+    if not text:
+        return None
+    visible = text.translate(_LAYOUT_CHARACTERS)
+    if visible.isprintable():  # the common case, checked in C
         return text
-    return None
+    printable = sum(1 for c in visible if c.isprintable()) + len(text) - len(visible)
+    return text if printable >= _PRINTABLE_SHARE * len(text) else None

@@ -100,7 +100,7 @@ def evaluate_detection(
     )
     groups = _group_values(data, group_col)
     for value, rows in groups.items():
-        report.groups[value] = _flat(Metrics.from_scores(y[rows], scores[rows]).to_dict())
+        report.groups[value] = _group_metrics(y, scores, rows)
     baseline_model = None
     if baseline_train is not None:
         from vigil.train.baseline import CharNgramBaseline
@@ -111,9 +111,7 @@ def evaluate_detection(
         baseline_scores = baseline_model.score(data.text.to_pylist())
         report.baseline = _flat(Metrics.from_scores(y, baseline_scores).to_dict())
         for value, rows in groups.items():
-            report.baseline_groups[value] = _flat(
-                Metrics.from_scores(y[rows], baseline_scores[rows]).to_dict()
-            )
+            report.baseline_groups[value] = _group_metrics(y, baseline_scores, rows)
     if robustness:
         report.robustness = _robustness(bound, data, scores, baseline_model)
     return report
@@ -172,6 +170,22 @@ def _group_values(data: Labelled, group_col: str | None) -> dict[str, NDArray[np
     return {k: np.asarray(v, dtype=np.int64) for k, v in sorted(groups.items())}
 
 
+def _group_metrics(
+    y: NDArray[np.int64], scores: NDArray[np.float64], rows: NDArray[np.int64]
+) -> dict[str, float]:
+    """A slice's metrics, plus the share it flags at the whole data's FPR 1e-3 threshold.
+
+    A slice of one class (one source of only attacks) has no AUC; the flagged share is then
+    its detection rate (attacks) or its false-positive rate (benign).
+    """
+    from vigil.train.evaluate import Metrics, threshold_for_fpr
+
+    metrics = _flat(Metrics.from_scores(y[rows], scores[rows]).to_dict())
+    threshold = threshold_for_fpr(y, scores, 1e-3)
+    metrics["flagged_at_fpr_1e-3"] = float((scores[rows] >= threshold).mean())
+    return metrics
+
+
 def _flat(metrics: dict[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in metrics.items()}
 
@@ -180,7 +194,15 @@ def render(report: EvalReport, console: Any) -> None:
     """Readable figures: overall, per group, baseline side by side, robustness."""
     from rich.table import Table
 
-    columns = ["roc_auc", "pr_auc", "tpr_at_fpr_1e-2", "tpr_at_fpr_1e-3", "n", "n_pos"]
+    columns = [
+        "roc_auc",
+        "pr_auc",
+        "tpr_at_fpr_1e-2",
+        "tpr_at_fpr_1e-3",
+        "flagged_at_fpr_1e-3",
+        "n",
+        "n_pos",
+    ]
     table = Table("model", "slice", *columns, title=f"{report.detection}: {report.model}")
 
     def add(model: str, name: str, metrics: dict[str, float]) -> None:
