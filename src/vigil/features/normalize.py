@@ -191,18 +191,6 @@ def decode_payloads(text: pa.Array) -> Decoded:
     return Decoded(merged, content, layers, binary, failed)
 
 
-def _decode_row(text: str) -> tuple[str, int, int, int, list[str]]:
-    """decode_text, plus the decoded scripts of the row's top-level -EncodedCommand switches."""
-    result, depth, n_binary, n_failed = decode_text(text)
-    scripts: list[str] = []
-    if depth:
-        for match in _ENCODED_RE.finditer(text):
-            decoded, _ = _decode_payload(match.group("payload"), utf16_only=True)
-            if decoded is not None:
-                scripts.append(decode_text(decoded.replace("`", "").replace("^", ""))[0])
-    return result, depth, n_binary, n_failed, scripts
-
-
 def decode_text(text: str, depth: int = MAX_DECODE_DEPTH) -> tuple[str, int, int, int]:
     """Decode payloads in one command line, nested up to ``depth`` levels.
 
@@ -211,8 +199,14 @@ def decode_text(text: str, depth: int = MAX_DECODE_DEPTH) -> tuple[str, int, int
     Binary and undecodable payloads are left as they are. A decoded payload is decoded
     again on its own (never the text around it), so nothing is decoded twice.
     """
+    return _decode_row(text, depth)[:4]
+
+
+def _decode_row(text: str, depth: int = MAX_DECODE_DEPTH) -> tuple[str, int, int, int, list[str]]:
+    """:func:`decode_text`, plus the decoded scripts of the -EncodedCommand switches."""
+    scripts: list[str] = []
     if depth <= 0:
-        return text, 0, 0, 0
+        return text, 0, 0, 0, scripts
     layers = n_binary = n_failed = 0
     pieces: list[str] = []
     cursor = 0
@@ -238,13 +232,15 @@ def decode_text(text: str, depth: int = MAX_DECODE_DEPTH) -> tuple[str, int, int
         layers = max(layers, 1 + inner_layers)
         n_binary += inner_binary
         n_failed += inner_failed
+        if is_encoded_command:
+            scripts.append(inner)
         pieces.append(text[cursor:start])
         pieces.append(inner)
         cursor = end
     if not pieces:
-        return text, 0, n_binary, n_failed
+        return text, 0, n_binary, n_failed, scripts
     pieces.append(text[cursor:])
-    return "".join(pieces), layers, n_binary, n_failed
+    return "".join(pieces), layers, n_binary, n_failed, scripts
 
 
 def _decode_payload(payload: str, *, utf16_only: bool) -> tuple[str | None, str]:

@@ -268,15 +268,13 @@ class PowerShellExtractor:
             distinct,
             stats,
         )
-        values = np.empty((n, self.spec.width), dtype=np.float32)
+        values = np.zeros((n, self.spec.width), dtype=np.float32)
         column = 0
         for block in blocks:
             values[:, column : column + block.shape[1]] = block
             column += block.shape[1]
-        values[:, column:] = 0.0
-        tokens.add_hashed(values[:, column : column + self.buckets], self.buckets)
-        column += self.buckets
-        _add_char_ngrams(values[:, column:], data, offsets, self.char_buckets)
+        tokens.add_hashed(values, column, self.buckets)
+        _add_char_ngrams(values, column + self.buckets, data, offsets, self.char_buckets)
         values[~analysis.valid] = 0.0
         return FeatureMatrix(values, self.spec.names, analysis.valid)
 
@@ -403,11 +401,10 @@ class _Tokens:
             base64_bytes,
         )
 
-    def add_hashed(self, out: NDArray[np.float32], buckets: int) -> None:
-        """Add signed unigram + bigram counts, scaled by 1/sqrt(tokens), into ``out``.
+    def add_hashed(self, values: NDArray[np.float32], column: int, buckets: int) -> None:
+        """Add signed unigram + bigram counts, scaled by 1/sqrt(tokens), to ``values``.
 
-        ``out`` is the (rows, buckets) n-gram block, zeroed; ``np.add.at`` on it measured
-        ~10x faster than building a dense block with ``bincount`` and copying it in.
+        The n-gram block starts at ``column``; see :func:`_scatter_add` for how.
         """
         if self.row.size == 0:
             return
@@ -416,16 +413,40 @@ class _Tokens:
             bigrams = _fmix64(self.hash[:-1][same_row] * np.uint64(31) + self.hash[1:][same_row])
         grams = np.concatenate([self.hash, bigrams])
         rows = np.concatenate([self.row, self.row[1:][same_row]])
-        bucket = (grams % np.uint64(buckets)).astype(np.int64)
         sign = np.where((grams >> np.uint64(63)) == 1, -1.0, 1.0).astype(np.float32)
         scale = (1.0 / np.sqrt(np.maximum(self.per_row, 1.0))).astype(np.float32)
-        np.add.at(out, (rows, bucket), sign * scale[rows])
+        _scatter_add(values, rows, column + _bucket(grams, buckets), sign * scale[rows])
+
+
+def _bucket(hashes: NDArray[np.uint64], buckets: int) -> NDArray[np.int64]:
+    if buckets & (buckets - 1) == 0:  # a mask is ~10x faster than uint64 modulo
+        return (hashes & np.uint64(buckets - 1)).astype(np.int64)
+    return (hashes % np.uint64(buckets)).astype(np.int64)
+
+
+def _scatter_add(
+    values: NDArray[np.float32],
+    rows: NDArray[np.int64],
+    columns: NDArray[np.int64],
+    weights: NDArray[np.float32],
+) -> None:
+    """``values[rows, columns] += weights`` with repeats, on the flat C-contiguous matrix.
+
+    ``np.add.at`` on the flat array measured 7x faster than on a strided 2-D block view
+    (8 ms against 58 ms for 740k updates).
+    """
+    flat = values.reshape(-1)
+    np.add.at(flat, rows * values.shape[1] + columns, weights)
 
 
 def _add_char_ngrams(
-    out: NDArray[np.float32], data: NDArray[np.uint8], offsets: NDArray[np.int64], buckets: int
+    values: NDArray[np.float32],
+    column: int,
+    data: NDArray[np.uint8],
+    offsets: NDArray[np.int64],
+    buckets: int,
 ) -> None:
-    """Add signed hashed character n-grams, scaled by 1/sqrt(length), into ``out``."""
+    """Add signed hashed character n-grams, scaled by 1/sqrt(length), from ``column`` on."""
     n = len(offsets) - 1
     size = len(data)
     lengths = np.diff(offsets)
@@ -445,8 +466,7 @@ def _add_char_ngrams(
         inside = rows == row_of_byte[k - 1 :]  # the n-gram does not cross into the next row
         h, rows = h[inside], rows[inside]
         sign = np.where((h >> np.uint64(63)) == 1, np.float32(-1.0), np.float32(1.0))
-        bucket = (h % np.uint64(buckets)).astype(np.int64)
-        np.add.at(out, (rows, bucket), sign * scale[rows])
+        _scatter_add(values, rows, column + _bucket(h, buckets), sign * scale[rows])
 
 
 def _hash_strings(strings: pa.Array) -> NDArray[np.uint64]:
