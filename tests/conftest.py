@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,7 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 @pytest.fixture(autouse=True)
-def _clean_vigil_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def _clean_vigil_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No VIGIL_* variable and no vigil.toml from the developer's machine leaks into a test."""
     import os
 
@@ -24,7 +24,6 @@ def _clean_vigil_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
         if name.startswith("VIGIL_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
-    yield
 
 
 def logistic_onnx(weights: np.ndarray, bias: float) -> bytes:

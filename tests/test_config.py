@@ -58,7 +58,7 @@ def test_unknown_key_is_named_with_the_file(tmp_path: Path) -> None:
 
 def test_bad_engine_and_bad_toml_are_reported(tmp_path: Path) -> None:
     write(tmp_path, '[profiles.dev]\nengine = "oracle"\n')
-    with pytest.raises(ConfigError, match="engine.*oracle.*duckdb"):
+    with pytest.raises(ConfigError, match=r"engine.*oracle.*duckdb"):
         load_profile("dev", environ={})
     write(tmp_path, "[profiles.dev\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
@@ -69,3 +69,14 @@ def test_profile_round_trips_through_a_dict() -> None:
     profile = Profile(name="x", database="a.duckdb", store="s", detections=("powershell",))
     again = Profile.from_dict(profile.to_dict() | {}, name="x", source="test")
     assert again.to_dict() == profile.to_dict()
+
+
+def test_detections_must_be_a_list_of_names_not_one_string(tmp_path: Path) -> None:
+    path = write(tmp_path, '[profiles.dev]\ndetections = "powershell"\n')
+    with pytest.raises(ConfigError, match=rf"{path}.*'detections' must be a list of names"):
+        load_profile("dev", environ={})
+
+
+def test_an_environment_override_is_named_in_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"with VIGIL_ENGINE: .*'oracle'"):
+        load_profile("dev", environ={"VIGIL_ENGINE": "oracle"})

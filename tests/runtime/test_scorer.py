@@ -109,8 +109,11 @@ def test_explanations_name_indicators_and_driving_groups(
     bound = BUILTIN_DETECTIONS["powershell"].bind(store)
     malicious, null = bound.explain([MALICIOUS, None])
     assert null is None
-    assert malicious is not None and malicious.alert
+    assert malicious is not None
+    assert malicious.alert
     assert {"iex", "downloadstring", "net.webclient"} <= set(malicious.indicators)
     top_group, delta = malicious.top(1)[0]
-    assert top_group in ("download_cradle", "execution") and delta > 0.1
-    assert "ALERT" in str(malicious) and "download_cradle" in str(malicious)
+    assert top_group in ("download_cradle", "execution")
+    assert delta > 0.1
+    assert "ALERT" in str(malicious)
+    assert "download_cradle" in str(malicious)

@@ -7,9 +7,11 @@ chunks; NULL in gives NULL out; no input string fails the query.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 import duckdb
+import duckdb.func
 import numpy as np
 import pyarrow as pa
 
@@ -55,9 +57,9 @@ def _register_one(connection: duckdb.DuckDBPyConnection, bound: BoundDetection) 
                 function,
                 [duckdb.sqltypes.VARCHAR],
                 returns,
-                type="arrow",
-                null_handling="special",
-                exception_handling="default",
+                type=duckdb.func.ARROW,
+                null_handling=duckdb.func.SPECIAL,
+                exception_handling=duckdb.PythonExceptionHandling.DEFAULT,
                 side_effects=False,
             )
         except duckdb.Error as exc:
@@ -67,7 +69,5 @@ def _register_one(connection: duckdb.DuckDBPyConnection, bound: BoundDetection) 
 
 
 def _drop_if_present(connection: duckdb.DuckDBPyConnection, name: str) -> None:
-    try:
+    with contextlib.suppress(duckdb.Error):  # InvalidInputException: no such function
         connection.remove_function(name)
-    except (duckdb.InvalidInputException, duckdb.Error):
-        pass

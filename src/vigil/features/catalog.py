@@ -247,4 +247,5 @@ def _running_max_per_group(
     starts[1:] = group[1:] != group[:-1]
     rank = np.cumsum(starts) - 1
     shifted = values + rank * span
-    return np.maximum.accumulate(shifted) - rank * span
+    restarted: NDArray[np.int64] = np.maximum.accumulate(shifted) - rank * span
+    return restarted

@@ -307,7 +307,8 @@ class PowerShellExtractor:
 
         def share(*names: str) -> NDArray[np.float64]:
             columns = [_CLASS_NAMES.index(name) for name in names]
-            return classes[:, columns].sum(axis=1) / safe
+            share_of_row: NDArray[np.float64] = classes[:, columns].sum(axis=1) / safe
+            return share_of_row
 
         stats = np.column_stack(
             [
@@ -391,7 +392,7 @@ class _Tokens:
         total = np.bincount(row, weights=lengths, minlength=n)
         base64_bytes = np.bincount(
             row, weights=np.where(looks_base64[index], lengths, 0.0), minlength=n
-        )
+        ).astype(np.float64, copy=False)
         return cls(
             row,
             distinct_hash[index],

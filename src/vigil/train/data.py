@@ -34,7 +34,7 @@ def read_table(path: str | Path) -> pa.Table:
             import pyarrow.json as pj
 
             return pj.read_json(path)
-        if ".csv" in name or name.endswith(".tsv"):
+        if ".csv" in name or ".tsv" in name:
             import pyarrow.csv as pcsv
 
             delimiter = "\t" if ".tsv" in name else ","
@@ -57,7 +57,8 @@ def pick_column(
     if wanted is not None:
         if wanted not in names:
             raise DataError(
-                f"{where} has no column {wanted!r}; its columns are: {', '.join(names)}"
+                f"{where} has no {what} column {wanted!r}; its columns are: {', '.join(names)}; "
+                f"pass one of them with {flag}"
             )
         return wanted
     for candidate in candidates:
