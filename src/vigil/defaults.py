@@ -27,3 +27,6 @@ DEFAULT_STORE = ".vigil/models"
 
 #: False-positive rate the alert threshold is chosen for at training time.
 TARGET_FPR = 1e-3
+
+#: Alert thresholds are never set below even odds (see vigil/train/pipeline.py).
+MIN_ALERT_THRESHOLD = 0.5

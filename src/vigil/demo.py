@@ -22,6 +22,7 @@ def run_demo(*, events: int, workdir: Path, seed: int, console: Any) -> dict[str
 
     from vigil.config import Profile
     from vigil.datasets.powershell import generate_commands, generate_events
+    from vigil.features.powershell import PowerShellExtractor
     from vigil.session import Session
     from vigil.train.data import labelled
     from vigil.train.evaluate import Metrics
@@ -121,7 +122,7 @@ def run_demo(*, events: int, workdir: Path, seed: int, console: Any) -> dict[str
     console.print(
         f"model [bold]{m.ref}[/]: trained on {report.n_train:,} commands "
         f"(+{report.n_augmented:,} augmented) in {report.seconds:.1f}s; "
-        f"threshold {threshold:.4f} (validation FPR 1e-3)"
+        f"alert threshold {threshold:.4f} (validation FPR <= 1e-3, never below 0.5)"
     )
     console.print(
         f"held-out generated split ({len(held):,} commands): "
@@ -139,16 +140,27 @@ def run_demo(*, events: int, workdir: Path, seed: int, console: Any) -> dict[str
         f"order by score desc, event_id limit {TOP_ALERTS}"
     ).fetchall()
     table = Table(
-        "host", "score", "matched IOCs", "why", "command line", title="top alerts", show_lines=True
+        "host",
+        "score",
+        "matched IOCs",
+        "why (log-odds)",
+        "command line",
+        title="top alerts",
+        show_lines=True,
     )
     explanations = bound.explain([row[3] for row in top])
+    extractor = PowerShellExtractor()
     for (host, score, iocs, cmd), why in zip(top, explanations, strict=True):
-        drivers = ", ".join(f"{g} +{d:.2f}" for g, d in why.top(2)) if why else ""
-        table.add_row(host, f"{score:.3f}", ", ".join(iocs[:6]), drivers, _clip(cmd, 90))
+        drivers = ", ".join(f"{g} +{d:.1f}" for g, d in why.top(2)) if why else ""
+        # Launcher switches are common on both sides; show what the command does first.
+        shown = sorted(iocs, key=lambda name: extractor.category_of(name) == "launch_flags")
+        table.add_row(host, f"{score:.3f}", ", ".join(shown[:6]), drivers, _clip(cmd, 90))
     console.print(table)
+    console.print(f"done in {time.perf_counter() - started:.1f}s. Look at the alerts yourself:")
     console.print(
-        f"done in {time.perf_counter() - started:.1f}s. Try: "
-        f'[bold]duckdb {profile.database} "select * from alerts limit 5"[/]'
+        f"  VIGIL_DATABASE={profile.database} VIGIL_STORE={profile.store} "
+        'vigil sql "select host, score, iocs from alerts limit 5"',
+        markup=False,
     )
     session.close()
     return {

@@ -137,6 +137,7 @@ class BoundDetection:
             self.extractor.indicators(values).to_pylist(),
             self.extractor.feature_groups(),
             self.scorer.score,
+            lambda features: self.scorer.score(features, logit=True),
             threshold=self.threshold,
             model=self.scorer.manifest.ref,
         )

@@ -18,8 +18,9 @@ class Explanation:
     """Why one input scored as it did.
 
     ``contributions`` maps a feature group (an IOC category, "text statistics",
-    "token n-grams") to how much the score drops when that group is switched off: the
-    groups that drove the score come first.
+    "token n-grams") to how much the log-odds drop when that group is switched off: the
+    groups that drove the score come first. Log-odds, not probability: a score of 0.999
+    has drivers too.
     """
 
     score: float
@@ -47,7 +48,8 @@ class Explanation:
 
     def __str__(self) -> str:
         verdict = "ALERT" if self.alert else "below threshold"
-        drivers = ", ".join(f"{name} (+{delta:.2f})" for name, delta in self.top()) or "none"
+        drivers = ", ".join(f"{name} (+{delta:.1f} log-odds)" for name, delta in self.top())
+        drivers = drivers or "none"
         iocs = ", ".join(self.indicators) or "none"
         return (
             f"score {self.score:.3f} ({verdict}, threshold {self.threshold:.3f}, {self.model}); "
@@ -60,6 +62,7 @@ def explain_rows(
     indicators: Sequence[Sequence[str] | None],
     groups: Mapping[str, tuple[int, ...]],
     score: Callable[[NDArray[np.float32]], NDArray[np.float64]],
+    log_odds: Callable[[NDArray[np.float32]], NDArray[np.float64]],
     *,
     threshold: float,
     model: str,
@@ -70,12 +73,13 @@ def explain_rows(
     is cheap; do not explain every event.
     """
     base = score(matrix.values)
+    base_log_odds = log_odds(matrix.values)
     names = list(groups)
     deltas = np.zeros((len(matrix), len(names)), dtype=np.float64)
     for g, name in enumerate(names):
         occluded = matrix.values.copy()
         occluded[:, list(groups[name])] = 0.0
-        deltas[:, g] = base - score(occluded)
+        deltas[:, g] = base_log_odds - log_odds(occluded)
     out: list[Explanation | None] = []
     for i in range(len(matrix)):  # per row: building small Python objects for display
         if not matrix.valid[i]:

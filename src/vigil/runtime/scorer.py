@@ -56,6 +56,7 @@ class LoadedScorerModel:
         width = inputs[0].shape[1] if len(inputs[0].shape) == 2 else None
         self.width = width if isinstance(width, int) else None
         outputs = [o.name for o in self.session.get_outputs()]
+        self.logit_name = "logit" if "logit" in outputs else None
         if "probability" in outputs:
             self.output_name, self.column = "probability", None
         elif "probabilities" in outputs:
@@ -63,14 +64,22 @@ class LoadedScorerModel:
         else:
             self.output_name, self.column = outputs[0], None
 
-    def run(self, features: NDArray[np.float32]) -> NDArray[np.float64]:
+    def run(self, features: NDArray[np.float32], *, logit: bool = False) -> NDArray[np.float64]:
+        """Probabilities, or log-odds with ``logit`` (which do not saturate at 0 and 1)."""
         if features.shape[0] == 0:
             return np.zeros(0, dtype=np.float64)
+        if logit and self.logit_name is not None:
+            (raw,) = self.session.run([self.logit_name], {self.input_name: features})
+            return np.asarray(raw).reshape(-1).astype(np.float64)
         (out,) = self.session.run([self.output_name], {self.input_name: features})
         result = np.asarray(out)
         if self.column is not None and result.ndim == 2:
             result = result[:, self.column]
-        return result.reshape(-1).astype(np.float64)
+        result = result.reshape(-1).astype(np.float64)
+        if logit:
+            clipped = np.clip(result, 1e-12, 1 - 1e-12)
+            return np.asarray(np.log(clipped / (1 - clipped)), dtype=np.float64)
+        return result
 
 
 class Scorer:
@@ -123,15 +132,15 @@ class Scorer:
     def threshold(self) -> float:
         return self.manifest.threshold
 
-    def score(self, features: NDArray[np.float32]) -> NDArray[np.float64]:
-        """Probabilities for each row of ``features``, from the alias's current model."""
+    def score(self, features: NDArray[np.float32], *, logit: bool = False) -> NDArray[np.float64]:
+        """Probabilities (or log-odds) for each row of ``features``, from the alias's model."""
         model = self._current()
         if model.width is not None and features.shape[1] != model.width:
             raise FeatureSpecMismatch(
                 f"model {model.manifest.ref} takes {model.width} features, got "
                 f"{features.shape[1]}; retrain with `vigil train {self.detection}`"
             )
-        return model.run(np.ascontiguousarray(features, dtype=np.float32))
+        return model.run(np.ascontiguousarray(features, dtype=np.float32), logit=logit)
 
     def refresh(self) -> bool:
         """Check the alias now; True if a new version was swapped in."""

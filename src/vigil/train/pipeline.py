@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from vigil.datasets.powershell import content_key
-from vigil.defaults import BATCH_ROWS, TARGET_FPR
+from vigil.defaults import BATCH_ROWS, MIN_ALERT_THRESHOLD, TARGET_FPR
 from vigil.errors import DataError
 from vigil.features import get_extractor
 from vigil.features.base import Extractor
@@ -183,8 +183,14 @@ def train_detection(
         )
     )
     validation_scores = probe.run(x_validation)
+    # Never alert below even odds: on cleanly separable data the FPR threshold alone can
+    # fall to 0.002 and raise alerts on scores an analyst would read as "benign".
     threshold = float(
-        np.clip(threshold_for_fpr(validation_label, validation_scores, target_fpr), 0, 1)
+        np.clip(
+            threshold_for_fpr(validation_label, validation_scores, target_fpr),
+            MIN_ALERT_THRESHOLD,
+            1.0,
+        )
     )
     metrics = Metrics.from_scores(validation_label, validation_scores).to_dict()
     metrics = {k: float(v) for k, v in metrics.items()}
