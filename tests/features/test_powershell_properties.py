@@ -1,0 +1,64 @@
+"""Properties of the PowerShell extractor over vigil.testing's generated inputs.
+
+Arrow columns with nulls and several chunks, generated benign and malicious command lines,
+and the obfuscations attackers use (case, backticks, carets, string concatenation).
+"""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import pyarrow as pa
+from hypothesis import HealthCheck, given, settings
+
+from vigil.features.powershell import PowerShellExtractor
+from vigil.testing.strategies import encoded_pairs, obfuscated_pairs, string_columns
+
+EXTRACTOR = PowerShellExtractor()
+PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _rows(column: pa.Array | pa.ChunkedArray) -> list[str | None]:
+    return column.to_pylist()
+
+
+@PROPERTY
+@given(string_columns(max_size=12))
+def test_arrow_columns_with_nulls_and_chunks_match_row_by_row(column: pa.Array) -> None:
+    batch = EXTRACTOR.transform(column)
+    rows = _rows(column)
+    assert batch.values.shape == (len(rows), EXTRACTOR.spec.width)
+    assert np.isfinite(batch.values).all()
+    assert batch.valid.tolist() == [value is not None for value in rows]
+    for i, value in enumerate(rows):
+        one = EXTRACTOR.transform([value])
+        np.testing.assert_allclose(one.values[0], batch.values[i], atol=1e-6)
+
+
+@PROPERTY
+@given(string_columns(max_size=12))
+def test_indicators_line_up_with_rows_and_nulls(column: pa.Array) -> None:
+    indicators = EXTRACTOR.indicators(column).to_pylist()
+    assert [i is None for i in indicators] == [v is None for v in _rows(column)]
+
+
+@PROPERTY
+@given(obfuscated_pairs())
+def test_obfuscation_normalizes_away(pair: tuple[str, str]) -> None:
+    plain, obfuscated = pair
+    assert EXTRACTOR.normalize([obfuscated]).to_pylist() == EXTRACTOR.normalize([plain]).to_pylist()
+    np.testing.assert_allclose(
+        EXTRACTOR.transform([obfuscated]).values, EXTRACTOR.transform([plain]).values, atol=1e-6
+    )
+
+
+@PROPERTY
+@given(encoded_pairs())
+def test_encoded_launch_contains_the_script_it_runs(pair: tuple[str, str]) -> None:
+    script, launcher = pair
+    decoded = EXTRACTOR.normalize([launcher]).to_pylist()[0]
+    plain = EXTRACTOR.normalize([script]).to_pylist()[0]
+    assert plain in decoded
+    assert EXTRACTOR.analyze([launcher]).layers[0] >= 1
+    assert base64.b64encode(script.encode("utf-16-le")).decode() not in decoded
