@@ -28,6 +28,16 @@ import pyarrow.parquet as pq
 DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "powershell"
 
 _BLOB = re.compile(r"[a-z0-9+/=]{20,}")
+
+#: The data README warns that about 35 "benign" mpsd scripts are offensive tooling. A benign
+#: row matching this (case-insensitive) goes to test_suspect_benign_removed.parquet's
+#: complement, so figures can be read with and without that label noise.
+SUSPECT_BENIGN = re.compile(
+    r"virtualalloc|downloadstring\(|amsiutils|shellcode|eternalblue|mimikatz|implant|"
+    r"invoke-(pipekat|pbind|tokenmanipulation|dcsync|portscan|kerberoast|psexec|smbexec)|"
+    r"out-minidump|powersploit|meterpreter",
+    re.IGNORECASE,
+)
 _HEX = re.compile(r"0x[0-9a-f]{1,8}")
 _DIGITS = re.compile(r"\d+")
 
@@ -127,6 +137,15 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     pq.write_table(train, args.out / "train.parquet")
     pq.write_table(test, args.out / "test.parquet")
+    suspect = [
+        label == 0 and bool(SUSPECT_BENIGN.search(text))
+        for text, label in zip(
+            test.column("text").to_pylist(), test.column("label").to_pylist(), strict=True
+        )
+    ]
+    keep = pa.array([not s for s in suspect])
+    pq.write_table(test.filter(keep), args.out / "test_suspect_benign_removed.parquet")
+    stats["test_suspect_benign_removed"] = sum(suspect)
     for name, part in (("train", train), ("test", test)):
         counts = part.group_by(["source", "label"]).aggregate([("text", "count")]).to_pylist()
         print(name, sorted((c["source"], c["label"], c["text_count"]) for c in counts))

@@ -65,12 +65,20 @@ class LoadedScorerModel:
             self.output_name, self.column = outputs[0], None
 
     def run(self, features: NDArray[np.float32], *, logit: bool = False) -> NDArray[np.float64]:
-        """Probabilities, or log-odds with ``logit`` (which do not saturate at 0 and 1)."""
+        """Probabilities, or log-odds with ``logit``.
+
+        When the model exports its log-odds, the probability is computed from them in
+        float64: a float32 sigmoid rounds every logit above ~17 to exactly 1.0, which ties
+        the top of the ranking and makes thresholds for low false-positive rates useless.
+        """
         if features.shape[0] == 0:
             return np.zeros(0, dtype=np.float64)
-        if logit and self.logit_name is not None:
+        if self.logit_name is not None:
             (raw,) = self.session.run([self.logit_name], {self.input_name: features})
-            return np.asarray(raw).reshape(-1).astype(np.float64)
+            log_odds = np.asarray(raw, dtype=np.float64).reshape(-1)
+            if logit:
+                return log_odds
+            return np.asarray(np.exp(-np.logaddexp(0.0, -log_odds)), dtype=np.float64)
         (out,) = self.session.run([self.output_name], {self.input_name: features})
         result = np.asarray(out)
         if self.column is not None and result.ndim == 2:
