@@ -117,3 +117,45 @@ def test_explanations_name_indicators_and_driving_groups(
     assert delta > 0.1
     assert "ALERT" in str(malicious)
     assert "download_cradle" in str(malicious)
+
+
+def test_high_scores_keep_their_order_instead_of_tying_at_one(store: Store) -> None:
+    """float32 sigmoid rounds logits above ~17 to 1.0; scores come from float64 log-odds."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from vigil.features import get_extractor
+
+    spec = get_extractor("powershell").spec
+    weights = np.zeros((spec.width, 1), dtype=np.float32)
+    weights[spec.names.index("stat:length")] = 10.0  # longer input, higher log-odds
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["features", "w"], ["z"]),
+            helper.make_node("Reshape", ["z", "shape"], ["logit"]),
+            helper.make_node("Sigmoid", ["logit"], ["probability"]),
+        ],
+        "steep",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", spec.width])],
+        [
+            helper.make_tensor_value_info("probability", TensorProto.FLOAT, ["N"]),
+            helper.make_tensor_value_info("logit", TensorProto.FLOAT, ["N"]),
+        ],
+        initializer=[
+            numpy_helper.from_array(weights, "w"),
+            numpy_helper.from_array(np.array([-1], dtype=np.int64), "shape"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model)
+    store.publish(
+        "powershell",
+        model.SerializeToString(),
+        feature_spec=spec.id,
+        threshold=0.5,
+        alias="production",
+    )
+    bound = BUILTIN_DETECTIONS["powershell"].bind(store)
+    scores = bound.score(["x" * 10, "x" * 20, "x" * 40])  # log-odds ~24, ~30, ~37
+    assert np.all(scores > 0.999999)
+    assert scores[0] < scores[1] < scores[2]
