@@ -30,3 +30,7 @@ TARGET_FPR = 1e-3
 
 #: Alert thresholds are never set below even odds (see vigil/train/pipeline.py).
 MIN_ALERT_THRESHOLD = 0.5
+
+#: Validation negatives that must lie above an alert threshold for it to be estimated at
+#: all; with fewer, the target false-positive rate is relaxed to 5 / n_negatives.
+MIN_NEGATIVES_ABOVE_THRESHOLD = 5

@@ -15,7 +15,12 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from vigil.datasets.powershell import content_key
-from vigil.defaults import BATCH_ROWS, MIN_ALERT_THRESHOLD, TARGET_FPR
+from vigil.defaults import (
+    BATCH_ROWS,
+    MIN_ALERT_THRESHOLD,
+    MIN_NEGATIVES_ABOVE_THRESHOLD,
+    TARGET_FPR,
+)
 from vigil.errors import DataError
 from vigil.features import get_extractor
 from vigil.features.base import Extractor
@@ -185,9 +190,13 @@ def train_detection(
     validation_scores = probe.run(x_validation)
     # Never alert below even odds: on cleanly separable data the FPR threshold alone can
     # fall to 0.002 and raise alerts on scores an analyst would read as "benign".
+    # A threshold for FPR f needs f * n_negatives validation rows above it to be estimated;
+    # with ~1,000 negatives and f = 1e-3 one mislabelled row would set it alone.
+    n_negatives = int((validation_label == 0).sum())
+    effective_fpr = max(target_fpr, MIN_NEGATIVES_ABOVE_THRESHOLD / max(n_negatives, 1))
     threshold = float(
         np.clip(
-            threshold_for_fpr(validation_label, validation_scores, target_fpr),
+            threshold_for_fpr(validation_label, validation_scores, effective_fpr),
             MIN_ALERT_THRESHOLD,
             1.0,
         )
@@ -198,6 +207,7 @@ def train_detection(
         "model": "feed-forward",
         "config": config.to_dict(),
         "target_fpr": target_fpr,
+        "threshold_fpr": effective_fpr,
         "n_train": n_original,
         "n_augmented": len(train_text) - n_original,
         "n_validation": len(validation_rows),
