@@ -37,6 +37,7 @@ class Profile:
     store: str = DEFAULT_STORE
     detections: tuple[str, ...] = ()
     storage_options: Mapping[str, Any] = field(default_factory=dict)
+    intel: Mapping[str, Any] = field(default_factory=dict)
     source: str = "built-in defaults"
 
     def __post_init__(self) -> None:
@@ -50,6 +51,7 @@ class Profile:
         data = asdict(self)
         data["detections"] = list(self.detections)
         data["storage_options"] = dict(self.storage_options)
+        data["intel"] = dict(self.intel)
         data.pop("source")
         data.pop("name")  # the name is the TOML section's, [profiles.NAME]
         return data
@@ -77,11 +79,11 @@ class Profile:
                     f'e.g. ["powershell"]; got {detections!r}'
                 )
             values["detections"] = tuple(detections)
-        if "storage_options" in values and not isinstance(values["storage_options"], Mapping):
-            raise ConfigError(
-                f"{source}: profile {name!r} key 'storage_options' must be a table, got "
-                f"{values['storage_options']!r}"
-            )
+        for key in ("storage_options", "intel"):
+            if key in values and not isinstance(values[key], Mapping):
+                raise ConfigError(
+                    f"{source}: profile {name!r} key {key!r} must be a table, got {values[key]!r}"
+                )
         return cls(name=name, source=source, **values)
 
 
@@ -122,6 +124,9 @@ def load_profile(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
         profiles = data.get("profiles", {})
+        shared_intel = data.get("intel", {})
+        if not isinstance(shared_intel, Mapping):
+            raise ConfigError(f"{path}: [intel] must be a table, got {shared_intel!r}")
         if name in profiles:
             profile = Profile.from_dict(profiles[name], name=name, source=str(path))
             profile = _relative_to(profile, path.parent)
@@ -131,6 +136,10 @@ def load_profile(
                 f"{path}: no [profiles.{name}] section (profiles defined: {known}); add one "
                 "or pick another with VIGIL_PROFILE"
             )
+        if shared_intel or profile.intel:
+            # [intel] applies to every profile; a profile's own intel table adds to it.
+            merged = _merge_intel(shared_intel, profile.intel)
+            profile = replace(profile, intel=_intel_relative_to(merged, path.parent))
     overridden = [var for var in _ENV if env.get(var)]
     if overridden:
         # Profile validates the values again (an unknown VIGIL_ENGINE is refused there).
@@ -148,3 +157,32 @@ def _relative_to(profile: Profile, folder: Path) -> Profile:
         return str(folder / value)
 
     return replace(profile, database=resolve(profile.database), store=resolve(profile.store))
+
+
+def _merge_intel(shared: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
+    merged = {**shared, **own}
+    sources = {**shared.get("sources", {}), **own.get("sources", {})}
+    if sources:
+        merged["sources"] = sources
+    return merged
+
+
+def _intel_relative_to(intel: Mapping[str, Any], folder: Path) -> dict[str, Any]:
+    """File paths of intel sources and the cache folder, relative to the config file."""
+
+    def resolve(value: Any) -> Any:
+        if not isinstance(value, str) or "://" in value or Path(value).is_absolute():
+            return value
+        return str(folder / value)
+
+    out = dict(intel)
+    if "cache" in out:
+        out["cache"] = resolve(out["cache"])
+    sources = {}
+    for source_name, source in dict(out.get("sources", {})).items():
+        if isinstance(source, Mapping) and "path" in source:
+            source = {**source, "path": resolve(source["path"])}
+        sources[source_name] = source
+    if sources:
+        out["sources"] = sources
+    return out

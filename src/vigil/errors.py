@@ -14,13 +14,16 @@ Catch at whatever level suits you::
     │   └── IntegrityError       a file's sha256 differs from its manifest
     ├── ModelError               a model cannot be used by this code
     │   └── FeatureSpecMismatch  the model was trained on other features than this vigil computes
-    └── EngineError              a SQL engine refused or failed a statement
+    ├── EngineError              a SQL engine refused or failed a statement
+    └── IntelError               a threat-intelligence source is misconfigured or unusable
+        └── SourceUnavailable    a source could not be fetched and has no cached copy
 
 Warnings are API too::
 
     VigilWarning
     ├── ModelReloadWarning       a newer model was refused; the previous one keeps serving
-    └── SlowPathWarning          an input forced a slower, row-by-row path
+    ├── SlowPathWarning          an input forced a slower, row-by-row path
+    └── StaleIntelWarning        a source failed to refresh; its cached copy is served
 
 Every message names the thing at fault, the mismatch, and the next step.
 """
@@ -97,6 +100,14 @@ class EngineError(VigilError):
     """A SQL engine refused or failed a statement."""
 
 
+class IntelError(VigilError):
+    """A threat-intelligence source is misconfigured or cannot be used."""
+
+
+class SourceUnavailable(IntelError):
+    """A source could not be fetched and there is no cached copy to serve instead."""
+
+
 class VigilWarning(UserWarning):
     """Root of vigil's warnings."""
 
@@ -109,6 +120,10 @@ class SlowPathWarning(VigilWarning):
     """An input forced a slower, row-by-row path."""
 
 
+class StaleIntelWarning(VigilWarning):
+    """A source failed to refresh; its last good copy is served instead."""
+
+
 __all__ = [
     "ConfigError",
     "DataError",
@@ -116,12 +131,15 @@ __all__ = [
     "EngineError",
     "FeatureSpecMismatch",
     "IntegrityError",
+    "IntelError",
     "InvalidName",
     "MissingExtra",
     "ModelError",
     "ModelNotFound",
     "ModelReloadWarning",
     "SlowPathWarning",
+    "SourceUnavailable",
+    "StaleIntelWarning",
     "StoreError",
     "VersionExists",
     "VigilError",

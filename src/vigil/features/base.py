@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from vigil._types import StringColumn
 
 
+#: ONNX metadata key under which a model file carries its extractor's fitted state (JSON).
+FEATURE_STATE_KEY = "vigil.feature_state"
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     """Everything that decides what a column of the feature matrix means.

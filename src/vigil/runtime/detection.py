@@ -7,15 +7,15 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from vigil.defaults import DEFAULT_ALIAS
-from vigil.errors import ConfigError, SlowPathWarning
+from vigil.errors import ConfigError, ModelNotFound, SlowPathWarning
 from vigil.runtime.explain import Explanation, explain_rows
-from vigil.runtime.scorer import Scorer
+from vigil.runtime.scorer import LoadedScorerModel, Scorer
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -25,14 +25,28 @@ if TYPE_CHECKING:
     from vigil.store import Store
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+
+
+Combine = Literal["mean", "weighted", "max"]
+_COMBINE = ("mean", "weighted", "max")
 
 
 @dataclass(frozen=True)
 class Detection:
-    """What a detection is, as plain data: name, features, model alias, threshold.
+    """What a detection is, as plain data: name, features, model(s), threshold, SQL names.
 
     ``threshold`` None means "the threshold stored in the model's manifest", which training
     chooses for a target false-positive rate.
+
+    An **ensemble** lists ``members``, each ``"detection@ref"`` (``ref`` an alias or a
+    version number; ``"@ref"`` alone means this detection's own models), and how to
+    ``combine`` their probabilities: ``mean``, ``weighted`` (by ``weights``) or ``max``.
+    Its threshold, unless set, combines the members' thresholds the same way.
+
+    ``listed_score``: for entity detections with threat intelligence, the score of an input
+    a source lists exactly. A listing is a lookup, not a prediction; None keeps the
+    model's score and leaves the listing to the indicators.
     """
 
     name: str
@@ -40,6 +54,13 @@ class Detection:
     model_alias: str = DEFAULT_ALIAS
     threshold: float | None = None
     description: str = ""
+    members: tuple[str, ...] = ()
+    combine: Combine = "mean"
+    weights: tuple[float, ...] = ()
+    listed_score: float | None = None
+    score_sql: str | None = None
+    indicators_sql: str | None = None
+    features_sql: str | None = None
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -47,32 +68,80 @@ class Detection:
                 f"detection name {self.name!r} must be lower case letters, digits and _ "
                 "(it becomes part of SQL function names)"
             )
-        if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
+        for label, value in (("threshold", self.threshold), ("listed_score", self.listed_score)):
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ConfigError(f"detection {self.name!r}: {label} {value} is outside [0, 1]")
+        if self.combine not in _COMBINE:
             raise ConfigError(
-                f"detection {self.name!r}: threshold {self.threshold} is outside [0, 1]"
+                f"detection {self.name!r}: combine {self.combine!r} is not one of "
+                f"{', '.join(_COMBINE)}"
             )
+        if self.weights and len(self.weights) != len(self.members):
+            raise ConfigError(
+                f"detection {self.name!r}: {len(self.weights)} weights for "
+                f"{len(self.members)} members; give one weight per member"
+            )
+        if self.combine == "weighted" and (
+            not self.weights or any(w < 0 for w in self.weights) or sum(self.weights) <= 0
+        ):
+            raise ConfigError(
+                f"detection {self.name!r}: combine 'weighted' needs one non-negative weight "
+                "per member, not all zero"
+            )
+        for member in self.members:
+            self._parse_member(member)
+        for sql in (self.score_sql, self.indicators_sql, self.features_sql):
+            if sql is not None and not _SQL_NAME.match(sql):
+                raise ConfigError(f"detection {self.name!r}: {sql!r} is not a valid SQL name")
 
     @property
     def score_function(self) -> str:
-        return f"vigil_{self.name}_score"
+        return self.score_sql or f"vigil_{self.name}_score"
 
     @property
     def indicators_function(self) -> str:
-        return f"vigil_{self.name}_iocs"
+        return self.indicators_sql or f"vigil_{self.name}_iocs"
+
+    @property
+    def model_refs(self) -> tuple[tuple[str, str], ...]:
+        """(detection in the store, alias or version) of each model this detection runs."""
+        if not self.members:
+            return ((self.name, self.model_alias),)
+        return tuple(self._parse_member(m) for m in self.members)
+
+    def _parse_member(self, member: str) -> tuple[str, str]:
+        name, sep, ref = member.partition("@")
+        name = name or self.name
+        if not sep or not ref or not _NAME.match(name):
+            raise ConfigError(
+                f"detection {self.name!r}: ensemble member {member!r} must look like "
+                "'domain@production', 'domain@7' or '@staging'"
+            )
+        return name, ref
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["members"] = list(self.members)
+        data["weights"] = list(self.weights)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Detection:
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
             raise ConfigError(f"detection has unknown keys {sorted(unknown)}")
-        return cls(**data)
+        values = dict(data)
+        for key in ("members", "weights"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
 
-    def bind(self, store: Store, **scorer_options: Any) -> BoundDetection:
-        """This detection ready to score, its model followed in ``store``."""
-        return BoundDetection(self, store, **scorer_options)
+    def bind(self, store: Store, *, intel: Any = None, **scorer_options: Any) -> BoundDetection:
+        """This detection ready to score, its model(s) followed in ``store``.
+
+        ``intel`` is a threat-intelligence snapshot for extractors that look entities up.
+        """
+        return BoundDetection(self, store, intel=intel, **scorer_options)
 
 
 #: Detections that ship with vigil.
@@ -86,30 +155,66 @@ BUILTIN_DETECTIONS: dict[str, Detection] = {
 
 
 class BoundDetection:
-    """A :class:`Detection` with its extractor and a live :class:`Scorer`."""
+    r"""A :class:`Detection` with live :class:`Scorer`\ s and the extractors their models need.
 
-    def __init__(self, detection: Detection, store: Store, **scorer_options: Any) -> None:
+    Each model version may carry fitted feature state (see
+    :data:`~vigil.features.base.FEATURE_STATE_KEY`); the extractor for it is built once
+    per version and swapped with the model.
+    """
+
+    def __init__(
+        self, detection: Detection, store: Store, *, intel: Any = None, **scorer_options: Any
+    ) -> None:
         from vigil.features import get_extractor
 
         self.detection = detection
+        self.intel = intel
         self.extractor: Extractor = get_extractor(detection.extractor)
-        self.scorer = Scorer(
-            store,
-            detection.name,
-            feature_spec=self.extractor.spec.id,
-            alias=detection.model_alias,
-            **scorer_options,
-        )
+        self.scorers = [
+            Scorer(
+                store,
+                name,
+                feature_spec=self.extractor.spec.id,
+                alias=ref,
+                **scorer_options,
+            )
+            for name, ref in detection.model_refs
+        ]
+        weights = detection.weights or (1.0,) * len(self.scorers)
+        total = float(sum(weights))
+        self._weights = np.asarray([w / total for w in weights], dtype=np.float64)
+        self._extractors: dict[tuple[str, int, str], Extractor] = {}
 
     @property
     def name(self) -> str:
         return self.detection.name
 
     @property
+    def scorer(self) -> Scorer:
+        """The first (for single-model detections, the only) member's scorer."""
+        return self.scorers[0]
+
+    @property
     def threshold(self) -> float:
         if self.detection.threshold is not None:
             return self.detection.threshold
-        return self.scorer.threshold
+        thresholds = np.asarray([s.threshold for s in self.scorers], dtype=np.float64)
+        return float(self._combine(thresholds[:, None])[0])
+
+    def extractor_for(self, model: LoadedScorerModel) -> Extractor:
+        """The extractor that computes ``model``'s features (its fitted state, live intel)."""
+        from vigil.features import fitted_extractor
+
+        key = (model.manifest.detection, model.manifest.version, model.manifest.sha256)
+        extractor = self._extractors.get(key)
+        if extractor is None:
+            extractor = fitted_extractor(
+                self.detection.extractor, state=model.feature_state, intel=self.intel
+            )
+            if len(self._extractors) > 16:
+                self._extractors.clear()
+            self._extractors[key] = extractor
+        return extractor
 
     def score(self, values: StringColumn) -> NDArray[np.float64]:
         """One score per input, NaN where the input is null; never fails on odd input."""
@@ -124,45 +229,110 @@ class BoundDetection:
         return scores
 
     def features(self, values: StringColumn) -> FeatureMatrix:
-        return self.extractor.transform(values)
+        return self._serving_extractor().transform(values)
+
+    def feature_table(self, values: StringColumn) -> pa.Array:
+        """Named features per input as an Arrow struct array (for analysts' SQL)."""
+        extractor = self._serving_extractor()
+        table = getattr(extractor, "feature_table", None)
+        if table is None:
+            raise ConfigError(
+                f"detection {self.name!r}: extractor {self.detection.extractor!r} has no "
+                "feature table"
+            )
+        result: pa.Array = table(values)
+        return result
 
     def indicators(self, values: StringColumn) -> pa.Array:
-        return self.extractor.indicators(values)
+        return self._serving_extractor(required=False).indicators(values)
 
     def explain(self, values: StringColumn) -> list[Explanation | None]:
-        """Why each input scored as it did; None for null inputs. Costs extra model runs."""
-        matrix = self.extractor.transform(values)
+        """Why each input scored as it did; None for null inputs. Costs extra model runs.
+
+        For an ensemble, the member with the largest weight explains.
+        """
+        scorer = self.scorers[int(np.argmax(self._weights))]
+        model = scorer.current()
+        extractor = self.extractor_for(model)
+        matrix = extractor.transform(values)
         return explain_rows(
             matrix,
-            self.extractor.indicators(values).to_pylist(),
-            self.extractor.feature_groups(),
-            self.scorer.score,
-            lambda features: self.scorer.score(features, logit=True),
+            extractor.indicators(values).to_pylist(),
+            extractor.feature_groups(),
+            lambda features: scorer.score(features, model=model),
+            lambda features: scorer.score(features, logit=True, model=model),
             threshold=self.threshold,
-            model=self.scorer.manifest.ref,
+            model=model.manifest.ref,
+            fill=float(getattr(extractor, "occlusion_fill", 0.0)),
         )
 
-    def _score_distinct(self, uniques: pa.Array) -> NDArray[np.float64]:
+    def _serving_extractor(self, *, required: bool = True) -> Extractor:
+        """The first member's extractor; without a model, the unfitted one if allowed."""
         try:
-            matrix = self.extractor.transform(uniques)
-        except Exception as exc:  # an extractor bug must not fail the whole batch
-            return self._score_row_by_row(uniques, exc)
-        return self.scorer.score(matrix.values)
+            return self.extractor_for(self.scorers[0].current())
+        except ModelNotFound:
+            if required or hasattr(self.extractor, "with_state"):
+                raise
+            return self.extractor
 
-    def _score_row_by_row(self, uniques: pa.Array, cause: Exception) -> NDArray[np.float64]:
+    def _combine(self, columns: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Members' probabilities (one column each) into one score per row."""
+        if columns.shape[0] == 1:
+            return np.asarray(columns[0], dtype=np.float64)
+        if self.detection.combine == "max":
+            return np.asarray(np.max(columns, axis=0), dtype=np.float64)
+        return np.asarray(self._weights @ columns, dtype=np.float64)
+
+    def _score_distinct(self, uniques: pa.Array) -> NDArray[np.float64]:
+        columns = np.empty((len(self.scorers), len(uniques)), dtype=np.float64)
+        listed: NDArray[np.bool_] | None = None
+        for m, scorer in enumerate(self.scorers):
+            model = scorer.current()
+            extractor = self.extractor_for(model)
+            try:
+                matrix = extractor.transform(uniques)
+            except Exception as exc:  # an extractor bug must not fail the whole batch
+                columns[m] = self._score_row_by_row(extractor, scorer, model, uniques, exc)
+            else:
+                columns[m] = scorer.score(matrix.values, model=model)
+            if listed is None and self.detection.listed_score is not None:
+                listed = self._listed(extractor, uniques)
+        scores = self._combine(columns)
+        if listed is not None and self.detection.listed_score is not None:
+            scores = np.where(listed, np.maximum(scores, self.detection.listed_score), scores)
+        return scores
+
+    @staticmethod
+    def _listed(extractor: Extractor, uniques: pa.Array) -> NDArray[np.bool_] | None:
+        listed = getattr(extractor, "listed", None)
+        if listed is None:
+            return None
+        try:
+            return np.asarray(listed(uniques), dtype=bool)
+        except Exception:  # a lookup failure leaves model scores as they are
+            return None
+
+    def _score_row_by_row(
+        self,
+        extractor: Extractor,
+        scorer: Scorer,
+        model: LoadedScorerModel,
+        uniques: pa.Array,
+        cause: Exception,
+    ) -> NDArray[np.float64]:
         warnings.warn(
             f"{self.name}: batch feature extraction failed ({cause!r}); scoring "
             f"{len(uniques)} values one by one, NaN for those that fail",
             SlowPathWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
         scores = np.full(len(uniques), np.nan, dtype=np.float64)
         for i in range(len(uniques)):  # per row: isolating the input that breaks the batch
             try:
-                matrix = self.extractor.transform(uniques.slice(i, 1))
+                matrix = extractor.transform(uniques.slice(i, 1))
             except Exception:
                 continue
-            scores[i] = self.scorer.score(matrix.values)[0]
+            scores[i] = scorer.score(matrix.values, model=model)[0]
         return scores
 
     @cached_property

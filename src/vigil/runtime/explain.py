@@ -66,11 +66,13 @@ def explain_rows(
     *,
     threshold: float,
     model: str,
+    fill: float = 0.0,
 ) -> list[Explanation | None]:
     """Occlusion: re-score each row with one feature group zeroed at a time.
 
     One extra model run per group for the whole batch, so explaining a handful of alerts
-    is cheap; do not explain every event.
+    is cheap; do not explain every event. ``fill`` is what "switched off" means: 0 for
+    networks on scaled inputs, NaN ("missing") for tree models.
     """
     base = score(matrix.values)
     base_log_odds = log_odds(matrix.values)
@@ -78,7 +80,7 @@ def explain_rows(
     deltas = np.zeros((len(matrix), len(names)), dtype=np.float64)
     for g, name in enumerate(names):
         occluded = matrix.values.copy()
-        occluded[:, list(groups[name])] = 0.0
+        occluded[:, list(groups[name])] = fill
         deltas[:, g] = base_log_odds - log_odds(occluded)
     out: list[Explanation | None] = []
     for i in range(len(matrix)):  # per row: building small Python objects for display

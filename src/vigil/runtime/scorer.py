@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnxruntime as ort
@@ -23,6 +24,7 @@ from vigil.errors import (
     ModelReloadWarning,
     StoreError,
 )
+from vigil.features.base import FEATURE_STATE_KEY
 
 if TYPE_CHECKING:
     from vigil.store import LoadedModel, ModelManifest, Store
@@ -55,6 +57,7 @@ class LoadedScorerModel:
         self.input_name = inputs[0].name
         width = inputs[0].shape[1] if len(inputs[0].shape) == 2 else None
         self.width = width if isinstance(width, int) else None
+        self.feature_state = _feature_state(self.session, self.manifest.ref)
         outputs = [o.name for o in self.session.get_outputs()]
         self.logit_name = "logit" if "logit" in outputs else None
         if "probability" in outputs:
@@ -88,6 +91,25 @@ class LoadedScorerModel:
             clipped = np.clip(result, 1e-12, 1 - 1e-12)
             return np.asarray(np.log(clipped / (1 - clipped)), dtype=np.float64)
         return result
+
+
+def _feature_state(session: ort.InferenceSession, ref: str) -> dict[str, Any] | None:
+    """What the extractor learned at training time, stored inside the ONNX file.
+
+    Fitted feature parameters (a language model of benign names, per-TLD risk) belong to
+    one model version: keeping them in the model file puts them under its sha256 and
+    swaps them together with the model.
+    """
+    text = session.get_modelmeta().custom_metadata_map.get(FEATURE_STATE_KEY)
+    if text is None:
+        return None
+    try:
+        state = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"model {ref}: its feature state is not valid JSON ({exc})") from exc
+    if not isinstance(state, dict):
+        raise ModelError(f"model {ref}: its feature state must be a JSON object")
+    return state
 
 
 class Scorer:
@@ -140,9 +162,23 @@ class Scorer:
     def threshold(self) -> float:
         return self.manifest.threshold
 
-    def score(self, features: NDArray[np.float32], *, logit: bool = False) -> NDArray[np.float64]:
+    def current(self) -> LoadedScorerModel:
+        """The model serving now (the alias is re-checked if it is time to).
+
+        Take it once per batch and use it for features and scores alike, so a swap in
+        the middle of a batch cannot pair one version's features with another's model.
+        """
+        return self._current()
+
+    def score(
+        self,
+        features: NDArray[np.float32],
+        *,
+        logit: bool = False,
+        model: LoadedScorerModel | None = None,
+    ) -> NDArray[np.float64]:
         """Probabilities (or log-odds) for each row of ``features``, from the alias's model."""
-        model = self._current()
+        model = model or self._current()
         if model.width is not None and features.shape[1] != model.width:
             raise FeatureSpecMismatch(
                 f"model {model.manifest.ref} takes {model.width} features, got "

@@ -1,4 +1,4 @@
-"""The peer baseline: character 3-5-gram TF-IDF + logistic regression (scikit-learn)."""
+"""The peer baseline: character n-gram TF-IDF + logistic regression (scikit-learn)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+
+#: The n-gram range a data scientist would pick first, per extractor: 3-5 for scripts,
+#: 1-4 for short entity names.
+NGRAM_RANGES: dict[str, tuple[int, int]] = {"powershell": (3, 5), "domain": (1, 4), "ip": (1, 4)}
 
 
 class CharNgramBaseline:
@@ -32,6 +37,10 @@ class CharNgramBaseline:
             dtype=np.float32,
         )
         self.model: Any = LogisticRegression(max_iter=2000, C=10.0, class_weight="balanced")
+
+    @classmethod
+    def for_extractor(cls, extractor: str) -> CharNgramBaseline:
+        return cls(ngram_range=NGRAM_RANGES.get(extractor, (3, 5)))
 
     def _clip(self, texts: Sequence[str | None]) -> list[str]:
         return [(t or "")[: self.max_chars] for t in texts]

@@ -15,7 +15,20 @@ from numpy.typing import NDArray
 from vigil.errors import DataError
 
 #: Column names tried, in order, when no --text-col is given.
-TEXT_COLUMNS = ("command_line", "cmd", "text", "script", "command", "code", "script_block_text")
+TEXT_COLUMNS = (
+    "command_line",
+    "cmd",
+    "text",
+    "script",
+    "command",
+    "code",
+    "script_block_text",
+    "domain",
+    "query",
+    "host",
+    "ip",
+    "entity",
+)
 LABEL_COLUMNS = ("label", "is_malicious", "malicious", "y")
 
 

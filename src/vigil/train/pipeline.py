@@ -39,6 +39,9 @@ OBFUSCATED_SHARE = 0.25
 
 Progress = Callable[[str, int, int], None]
 
+#: Extractors whose detections train gradient-boosted trees rather than a network.
+TREE_EXTRACTORS = frozenset({"domain", "ip"})
+
 
 @dataclass(frozen=True)
 class TrainingReport:
@@ -51,6 +54,40 @@ class TrainingReport:
     history: list[dict[str, float]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Groups:
+    """Rows grouped by a near-copy key, with each group's side of the split."""
+
+    group: NDArray[np.int64]  # per row: its group
+    validation: NDArray[np.bool_]  # per group: on the validation side
+    conflicted: NDArray[np.bool_]  # per group: carries both labels
+    sizes: NDArray[np.int64]  # per group: rows
+
+
+def _group_sides(
+    keys: pa.Array, labels: NDArray[np.int64], validation_share: float, seed: int
+) -> _Groups:
+    encoded = pc.dictionary_encode(keys)
+    group = np.asarray(pc.fill_null(encoded.indices, 0), dtype=np.int64)
+    n_groups = len(encoded.dictionary)
+    positives = np.bincount(group, weights=labels, minlength=n_groups)
+    sizes = np.bincount(group, minlength=n_groups)
+    salt = f"{seed}:".encode()
+    bucket = np.array(
+        [
+            int.from_bytes(hashlib.blake2b(salt + str(k).encode(), digest_size=4).digest(), "big")
+            for k in encoded.dictionary.to_pylist()
+        ],
+        dtype=np.int64,
+    )  # per distinct key: a stable hash decides its side of the split
+    return _Groups(
+        group=group,
+        validation=(bucket % 10_000) < int(validation_share * 10_000),
+        conflicted=(positives > 0) & (positives < sizes),
+        sizes=sizes,
+    )
+
+
 def split_by_content(
     data: Labelled, *, validation_share: float, seed: int
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], int]:
@@ -59,27 +96,34 @@ def split_by_content(
     Returns train row indices, validation row indices and the number of rows dropped
     because the same content carried both labels.
     """
-    keys = content_key(data.text)
-    encoded = pc.dictionary_encode(keys)
-    group = np.asarray(encoded.indices, dtype=np.int64)
-    n_groups = len(encoded.dictionary)
-    positives = np.bincount(group, weights=data.label, minlength=n_groups)
-    sizes = np.bincount(group, minlength=n_groups)
-    conflicted = (positives > 0) & (positives < sizes)
-    _, first = np.unique(group, return_index=True)
-    first = first[~conflicted[group[first]]]
-    salt = f"{seed}:".encode()
-    bucket = np.array(
-        [
-            int.from_bytes(hashlib.blake2b(salt + k.encode(), digest_size=4).digest(), "big")
-            for k in encoded.dictionary.to_pylist()
-        ],
-        dtype=np.int64,
-    )  # per distinct content: a stable hash decides its side of the split
-    is_validation = (bucket % 10_000) < int(validation_share * 10_000)
-    validation = first[is_validation[group[first]]]
-    train = first[~is_validation[group[first]]]
-    return np.sort(train), np.sort(validation), int(sizes[conflicted].sum())
+    groups = _group_sides(content_key(data.text), data.label, validation_share, seed)
+    _, first = np.unique(groups.group, return_index=True)
+    first = first[~groups.conflicted[groups.group[first]]]
+    validation = first[groups.validation[groups.group[first]]]
+    train = first[~groups.validation[groups.group[first]]]
+    return np.sort(train), np.sort(validation), int(groups.sizes[groups.conflicted].sum())
+
+
+def split_by_group(
+    values: pa.Array,
+    keys: pa.Array,
+    labels: NDArray[np.int64],
+    *,
+    validation_share: float,
+    seed: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], int]:
+    """Deduplicate ``values`` and split so that no ``key`` is on both sides.
+
+    For entities the key is what makes two values near-copies: the registered domain of
+    a name, the /24 of an address. Values whose rows disagree on the label are dropped.
+    """
+    groups = _group_sides(keys, labels, validation_share, seed)
+    by_value = _group_sides(values, labels, validation_share, seed)
+    _, first = np.unique(by_value.group, return_index=True)
+    first = first[~by_value.conflicted[by_value.group[first]]]
+    validation = first[groups.validation[groups.group[first]]]
+    train = first[~groups.validation[groups.group[first]]]
+    return np.sort(train), np.sort(validation), int(by_value.sizes[by_value.conflicted].sum())
 
 
 def augment(
@@ -121,6 +165,64 @@ def featurize(
     return np.concatenate(parts)
 
 
+def publish_model(
+    detection: str,
+    store: Store,
+    model_bytes: bytes,
+    *,
+    feature_spec: str,
+    x_validation: NDArray[np.float32],
+    y_validation: NDArray[np.int64],
+    target_fpr: float,
+    training_data: str,
+    params: dict[str, Any],
+    alias: str | None,
+) -> tuple[ModelManifest, dict[str, float]]:
+    """Choose the alert threshold on validation data, then publish the model file.
+
+    Thresholds and metrics come from the exported ONNX model: what will actually run.
+    """
+    from vigil.runtime.scorer import LoadedScorerModel
+    from vigil.store import LoadedModel
+    from vigil.train.evaluate import Metrics, threshold_for_fpr
+
+    probe = LoadedScorerModel(
+        LoadedModel(
+            ModelManifest(detection, 0, hashlib.sha256(model_bytes).hexdigest(), "", 0.5),
+            model_bytes,
+        )
+    )
+    validation_scores = probe.run(x_validation)
+    # Never alert below even odds: on cleanly separable data the FPR threshold alone can
+    # fall to 0.002 and raise alerts on scores an analyst would read as "benign".
+    # A threshold for FPR f needs f * n_negatives validation rows above it to be estimated;
+    # with ~1,000 negatives and f = 1e-3 one mislabelled row would set it alone.
+    n_negatives = int((y_validation == 0).sum())
+    effective_fpr = max(target_fpr, MIN_NEGATIVES_ABOVE_THRESHOLD / max(n_negatives, 1))
+    threshold = float(
+        np.clip(
+            threshold_for_fpr(y_validation, validation_scores, effective_fpr),
+            MIN_ALERT_THRESHOLD,
+            1.0,
+        )
+    )
+    metrics = {
+        k: float(v)
+        for k, v in Metrics.from_scores(y_validation, validation_scores).to_dict().items()
+    }
+    manifest = store.publish(
+        detection,
+        model_bytes,
+        feature_spec=feature_spec,
+        threshold=threshold,
+        metrics=metrics,
+        training_data=training_data,
+        params={**params, "target_fpr": target_fpr, "threshold_fpr": effective_fpr},
+        alias=alias,
+    )
+    return manifest, metrics
+
+
 def train_detection(
     detection: Detection | str,
     data: Labelled,
@@ -132,16 +234,63 @@ def train_detection(
     augment_data: bool = True,
     alias: str | None = "production",
     seed: int = 0,
+    intel: Any = None,
     progress: Progress | None = None,
 ) -> TrainingReport:
-    """Train, export to ONNX, publish a new version and (by default) move ``alias`` to it."""
-    from vigil.train.evaluate import Metrics, threshold_for_fpr
+    """Train, export to ONNX, publish a new version and (by default) move ``alias`` to it.
+
+    Script detections (PowerShell) train a feed-forward network; entity detections
+    (domain, IP) train gradient-boosted trees, with ``intel`` (a threat-intelligence
+    snapshot) feeding their lookup features.
+    """
+    if isinstance(detection, str):
+        detection = BUILTIN_DETECTIONS[detection]
+    if detection.extractor in TREE_EXTRACTORS:
+        from vigil.train.entity import train_tree_detection
+
+        return train_tree_detection(
+            detection,
+            data,
+            store,
+            config=config,
+            validation_share=validation_share,
+            target_fpr=target_fpr,
+            alias=alias,
+            seed=seed,
+            intel=intel,
+            progress=progress,
+        )
+    return _train_feed_forward(
+        detection,
+        data,
+        store,
+        config=config,
+        validation_share=validation_share,
+        target_fpr=target_fpr,
+        augment_data=augment_data,
+        alias=alias,
+        seed=seed,
+        progress=progress,
+    )
+
+
+def _train_feed_forward(
+    detection: Detection,
+    data: Labelled,
+    store: Store,
+    *,
+    config: Any = None,
+    validation_share: float = 0.2,
+    target_fpr: float = TARGET_FPR,
+    augment_data: bool = True,
+    alias: str | None = "production",
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> TrainingReport:
     from vigil.train.export import export_onnx
     from vigil.train.mlp import MLPConfig, train_mlp
 
     started = time.perf_counter()
-    if isinstance(detection, str):
-        detection = BUILTIN_DETECTIONS[detection]
     extractor = get_extractor(detection.extractor)
     config = config or MLPConfig(seed=seed)
 
@@ -177,49 +326,23 @@ def train_detection(
         result.model, extractor.spec.width, feature_names=extractor.spec.names
     )
 
-    # Thresholds and metrics come from the exported ONNX model: what will actually run.
-    from vigil.runtime.scorer import LoadedScorerModel
-    from vigil.store import LoadedModel
-
-    probe = LoadedScorerModel(
-        LoadedModel(
-            ModelManifest(detection.name, 0, hashlib.sha256(model_bytes).hexdigest(), "", 0.5),
-            model_bytes,
-        )
-    )
-    validation_scores = probe.run(x_validation)
-    # Never alert below even odds: on cleanly separable data the FPR threshold alone can
-    # fall to 0.002 and raise alerts on scores an analyst would read as "benign".
-    # A threshold for FPR f needs f * n_negatives validation rows above it to be estimated;
-    # with ~1,000 negatives and f = 1e-3 one mislabelled row would set it alone.
-    n_negatives = int((validation_label == 0).sum())
-    effective_fpr = max(target_fpr, MIN_NEGATIVES_ABOVE_THRESHOLD / max(n_negatives, 1))
-    threshold = float(
-        np.clip(
-            threshold_for_fpr(validation_label, validation_scores, effective_fpr),
-            MIN_ALERT_THRESHOLD,
-            1.0,
-        )
-    )
-    metrics = Metrics.from_scores(validation_label, validation_scores).to_dict()
-    metrics = {k: float(v) for k, v in metrics.items()}
     params = {
         "model": "feed-forward",
         "config": config.to_dict(),
-        "target_fpr": target_fpr,
-        "threshold_fpr": effective_fpr,
         "n_train": n_original,
         "n_augmented": len(train_text) - n_original,
         "n_validation": len(validation_rows),
         "conflicting_rows_dropped": conflicted,
         "best_epoch": result.best_epoch,
     }
-    manifest = store.publish(
+    manifest, metrics = publish_model(
         detection.name,
+        store,
         model_bytes,
         feature_spec=extractor.spec.id,
-        threshold=threshold,
-        metrics=metrics,
+        x_validation=x_validation,
+        y_validation=validation_label,
+        target_fpr=target_fpr,
         training_data=data.fingerprint(),
         params=params,
         alias=alias,

@@ -105,7 +105,7 @@ def evaluate_detection(
     if baseline_train is not None:
         from vigil.train.baseline import CharNgramBaseline
 
-        baseline_model = CharNgramBaseline().fit(
+        baseline_model = CharNgramBaseline.for_extractor(bound.detection.extractor).fit(
             baseline_train.text.to_pylist(), baseline_train.label
         )
         baseline_scores = baseline_model.score(data.text.to_pylist())
