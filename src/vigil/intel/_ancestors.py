@@ -1,0 +1,126 @@
+"""Every name with each of its ancestors, and where its registered domain begins.
+
+``a.b.example.co.uk`` expands to itself (level 0), ``b.example.co.uk`` (1),
+``example.co.uk`` (2), ``co.uk`` (3) and ``uk`` (4). The public suffix is the longest
+ancestor the suffix list names (``co.uk``, level 3); the registered domain is one label
+more (``example.co.uk``, level 2). Levels are produced with Arrow kernels, one pass per
+label depth, over all names at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+from vigil._types import as_string_array
+from vigil.intel._strings import HashCache
+from vigil.intel._suffixes import EXACT, EXCEPTION, WILDCARD, PublicSuffixes
+
+#: RFC 1035: longer text is not a name, so it is never looked up.
+MAX_NAME_LENGTH = 253
+
+
+@dataclass(frozen=True)
+class Ancestors:
+    """Candidates in level-major order, with the row and level of each.
+
+    ``registered_level`` is per input row: the level of its registered domain (0 when the
+    name is one), -1 when the name is itself a public suffix, null or not a name.
+    """
+
+    strings: pa.Array
+    rows: NDArray[np.int64]
+    levels: NDArray[np.int32]
+    registered_level: NDArray[np.int32]
+    hashes: HashCache
+
+    @property
+    def registered(self) -> NDArray[np.int64]:
+        """Per input row, the index in ``strings`` of its registered domain, or -1."""
+        out = np.full(len(self.registered_level), -1, dtype=np.int64)
+        at = np.flatnonzero(self.registered_level[self.rows] == self.levels)
+        out[self.rows[at]] = at
+        return out
+
+    @property
+    def up_to_registered(self) -> NDArray[np.bool_]:
+        """Candidates that are the name itself or an ancestor no shorter than its
+        registered domain: the ones a list may speak for."""
+        speaks: NDArray[np.bool_] = (self.levels == 0) | (
+            self.levels <= self.registered_level[self.rows]
+        )
+        return speaks
+
+
+def expand(domains: pa.Array, suffixes: PublicSuffixes) -> Ancestors:
+    """The ancestors of each name in ``domains`` (normalized names; others give no rows)."""
+    array = as_string_array(domains)
+    n = len(array)
+    length = pc.binary_length(array)
+    valid = np.asarray(
+        pc.fill_null(pc.and_(pc.greater(length, 0), pc.less_equal(length, MAX_NAME_LENGTH)), False),
+        dtype=bool,
+    )
+    labels = np.zeros(n, dtype=np.int32)
+    labels[valid] = (
+        np.asarray(pc.count_substring(array.filter(pa.array(valid)), "."), dtype=np.int32) + 1
+    )
+    current = array.filter(pa.array(valid))
+    current_rows = np.flatnonzero(valid)
+    parts, row_parts, level_parts = (
+        [current],
+        [current_rows],
+        [np.zeros(len(current_rows), np.int32)],
+    )
+    level = 0
+    while True:  # per label depth (at most 127), vectorized over names
+        deeper = labels[current_rows] > level + 1
+        if not deeper.any():
+            break
+        level += 1
+        split = pc.split_pattern(current.filter(pa.array(deeper)), ".", max_splits=1)
+        current = pc.list_element(split, 1)
+        current_rows = current_rows[deeper]
+        parts.append(current)
+        row_parts.append(current_rows)
+        level_parts.append(np.full(len(current_rows), level, np.int32))
+    strings = pa.concat_arrays([p.cast(pa.large_string()) for p in parts])
+    rows = np.concatenate(row_parts).astype(np.int64)
+    levels = np.concatenate(level_parts)
+    hashes = HashCache(strings)
+    depth = int(labels.max()) if n else 0
+    suffix = _suffix_levels(strings, rows, levels, n, depth, suffixes, hashes)
+    first = labels - 1
+    if depth:
+        first = np.where(suffix.any(axis=1), suffix.argmax(axis=1), first).astype(np.int32)
+    registered_level = np.where(valid, first - 1, -1).astype(np.int32)
+    return Ancestors(strings, rows, levels, registered_level, hashes)
+
+
+def _suffix_levels(
+    strings: pa.Array,
+    rows: NDArray[np.int64],
+    levels: NDArray[np.int32],
+    n: int,
+    depth: int,
+    suffixes: PublicSuffixes,
+    hashes: HashCache,
+) -> NDArray[np.bool_]:
+    """``[row, level]`` is True where that ancestor is a public suffix by the list's rules."""
+    flags = suffixes.lookup(strings, hashes)
+    exact, wildcard, exception = (flags & flag > 0 for flag in (EXACT, WILDCARD, EXCEPTION))
+    is_suffix = np.zeros((n, depth + 1), dtype=bool)
+    is_suffix[rows, levels] = exact
+    # "*.base": any one label under a wildcard base is a suffix, unless "!name" excepts it
+    wild_base = np.zeros((n, depth + 1), dtype=bool)
+    wild_base[rows, levels] = wildcard
+    excepted = np.zeros((n, depth + 1), dtype=bool)
+    excepted[rows, levels] = exception
+    is_suffix[:, :-1] |= wild_base[:, 1:] & ~excepted[:, :-1]
+    # "!name": the name is registrable, so its parent is the suffix, listed or not
+    is_suffix[:, 1:] |= excepted[:, :-1]
+    return is_suffix[:, :depth] if depth else is_suffix[:, :0]
