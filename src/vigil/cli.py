@@ -117,16 +117,30 @@ def train(
         bool, typer.Option(help="Add encoded re-launches and obfuscated variants.")
     ] = True,
     store: Annotated[str | None, typer.Option(help="Store URL (default: the profile's).")] = None,
+    intel: Annotated[
+        bool, typer.Option(help="Use the profile's [intel.sources] (domain and IP detections).")
+    ] = True,
 ) -> None:
     """Train a model on labelled data and publish it as a new version."""
+    from vigil.runtime.detection import BUILTIN_DETECTIONS
     from vigil.train.data import labelled, read_table
-    from vigil.train.mlp import MLPConfig
-    from vigil.train.pipeline import train_detection
+    from vigil.train.pipeline import TREE_EXTRACTORS, train_detection
 
     _known_detection(detection)
     table = read_table(data)
     rows = labelled(table, text_col=text_col, label_col=label_col, where=str(data))
-    config = MLPConfig(seed=seed) if epochs is None else MLPConfig(seed=seed, max_epochs=epochs)
+    config: Any
+    if BUILTIN_DETECTIONS[detection].extractor in TREE_EXTRACTORS:
+        from vigil.train.trees import TreeConfig
+
+        config = TreeConfig(seed=seed)
+    else:
+        from vigil.train.mlp import MLPConfig
+
+        config = MLPConfig(seed=seed)
+        if epochs is not None:
+            config = MLPConfig(seed=seed, max_epochs=epochs)
+    snapshot = _intel_for(detection) if intel else None
     with _progress() as progress:
         report = train_detection(
             detection,
@@ -136,6 +150,7 @@ def train(
             alias=alias or None,
             seed=seed,
             augment_data=augment,
+            intel=snapshot,
             progress=progress,
         )
     m = report.manifest
@@ -144,6 +159,10 @@ def train(
         f"trained {m.ref} in {report.seconds:.1f}s on {report.n_train} rows "
         f"(+{report.n_augmented} augmented), validated on {report.n_validation}"
     )
+    if snapshot is not None:
+        out.print(
+            f"intel: {len(snapshot.sources)} sources, fingerprint {snapshot.fingerprint[:16]}"
+        )
     out.print(
         f"validation: ROC AUC {m.metrics['roc_auc']:.4f}, PR AUC {m.metrics['pr_auc']:.4f}, "
         f"TPR@FPR1e-3 {m.metrics['tpr_at_fpr_1e-3']:.4f}; threshold {m.threshold:.4f}"
@@ -175,6 +194,9 @@ def evaluate(
         bool, typer.Option(help="Encoded re-launch and obfuscation checks.")
     ] = False,
     store: Annotated[str | None, typer.Option(help="Store URL.")] = None,
+    intel: Annotated[
+        bool, typer.Option(help="Use the profile's [intel.sources] (domain and IP detections).")
+    ] = True,
 ) -> None:
     """Figures on labelled data (ROC AUC, PR AUC, TPR at FPR), then one JSON line."""
     from vigil.runtime.detection import BUILTIN_DETECTIONS
@@ -196,8 +218,9 @@ def evaluate(
         from dataclasses import replace
 
         spec = replace(spec, model_alias=model)
+    snapshot = _intel_for(detection) if intel else None
     report = evaluate_detection(
-        spec.bind(_store(store)),
+        spec.bind(_store(store), intel=snapshot),
         rows,
         group_col=group_col,
         baseline_train=baseline_rows,
@@ -218,12 +241,16 @@ def score(
         bool, typer.Option(help="Print a JSON explanation instead of a bare score.")
     ] = False,
     store: Annotated[str | None, typer.Option(help="Store URL.")] = None,
+    intel: Annotated[
+        bool, typer.Option(help="Use the profile's [intel.sources] (domain and IP detections).")
+    ] = True,
 ) -> None:
     """Read one input per stdin line, write one score per stdout line (nan for NULL)."""
     from vigil.runtime.detection import BUILTIN_DETECTIONS
 
     _known_detection(detection)
-    bound = BUILTIN_DETECTIONS[detection].bind(_store(store))
+    snapshot = _intel_for(detection) if intel else None
+    bound = BUILTIN_DETECTIONS[detection].bind(_store(store), intel=snapshot)
     out = sys.stdout
     for batch in _batches(_read_inputs(jsonl), max(1, batch_size)):
         if explain:
@@ -387,6 +414,16 @@ def models_rollback(
 
 
 # -- plumbing -------------------------------------------------------------------------------
+
+
+def _intel_for(detection: str) -> Any:
+    """The profile's threat intelligence, for detections whose features look entities up."""
+    from vigil.runtime.detection import BUILTIN_DETECTIONS
+    from vigil.session import profile_intel, uses_intel
+
+    if not uses_intel(BUILTIN_DETECTIONS[detection]):
+        return None
+    return profile_intel(_profile())
 
 
 def _known_detection(name: str) -> None:

@@ -176,12 +176,10 @@ def _intel_relative_to(intel: Mapping[str, Any], folder: Path) -> dict[str, Any]
         return str(folder / value)
 
     out = dict(intel)
-    if "cache" in out:
-        out["cache"] = resolve(out["cache"])
     sources = {}
     for source_name, source in dict(out.get("sources", {})).items():
-        if isinstance(source, Mapping) and "path" in source:
-            source = {**source, "path": resolve(source["path"])}
+        if isinstance(source, Mapping):
+            source = {k: resolve(v) if k in ("path", "cache_dir") else v for k, v in source.items()}
         sources[source_name] = source
     if sources:
         out["sources"] = sources

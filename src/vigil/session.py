@@ -12,6 +12,7 @@ from vigil.runtime.detection import BUILTIN_DETECTIONS, BoundDetection, Detectio
 if TYPE_CHECKING:
     import duckdb
 
+    from vigil.intel import IntelSnapshot
     from vigil.store import Store
 
 
@@ -41,11 +42,12 @@ class Session:
                 ) from exc
         self.connection = connection
         names = profile.detections or tuple(BUILTIN_DETECTIONS)
+        self.intel: IntelSnapshot | None = None
         self.detections: dict[str, BoundDetection] = {}
         for name in names:
             if name not in BUILTIN_DETECTIONS:
                 raise DetectionNotFound(name, BUILTIN_DETECTIONS)
-            self.detections[name] = BUILTIN_DETECTIONS[name].bind(self.store)
+            self.detections[name] = self._bind(BUILTIN_DETECTIONS[name])
         self.functions = duckdb_engine.register(connection, self.detections.values())
 
     def sql(self, query: str, params: Any = None) -> duckdb.DuckDBPyRelation:
@@ -74,10 +76,28 @@ class Session:
         """Add a detection defined in code to this session and its SQL functions."""
         from vigil.engines import duckdb as duckdb_engine
 
-        bound = detection.bind(self.store)
+        bound = self._bind(detection)
         self.detections[detection.name] = bound
         self.functions += duckdb_engine.register(self.connection, [bound])
         return bound
+
+    def refresh_intel(self) -> IntelSnapshot | None:
+        """Reload every threat-intelligence source and re-bind the detections that use it."""
+        self.intel = profile_intel(self.profile)
+        for name, bound in list(self.detections.items()):
+            if uses_intel(bound.detection):
+                self.detections[name] = bound.detection.bind(self.store, intel=self.intel)
+        from vigil.engines import duckdb as duckdb_engine
+
+        duckdb_engine.register(self.connection, self.detections.values())
+        return self.intel
+
+    def _bind(self, detection: Detection) -> BoundDetection:
+        if not uses_intel(detection):
+            return detection.bind(self.store)
+        if self.intel is None:
+            self.intel = profile_intel(self.profile)
+        return detection.bind(self.store, intel=self.intel)
 
     def close(self) -> None:
         self.connection.close()
@@ -93,6 +113,23 @@ class Session:
             f"<vigil.Session profile={self.profile.name!r} database={self.profile.database!r} "
             f"store={self.profile.store!r} detections={list(self.detections)}>"
         )
+
+
+def uses_intel(detection: Detection) -> bool:
+    """Whether the detection's extractor looks entities up in threat intelligence."""
+    from vigil.features import get_extractor
+
+    return hasattr(get_extractor(detection.extractor), "with_intel")
+
+
+def profile_intel(profile: Profile) -> IntelSnapshot | None:
+    """The profile's ``[intel.sources]`` loaded and indexed; None when it has none."""
+    sources = profile.intel.get("sources", {})
+    if not sources:
+        return None
+    from vigil.intel import build_sources, load_intel
+
+    return load_intel(build_sources(sources, where=profile.source))
 
 
 def connect(profile: str | Profile | None = None, *, config: str | Path | None = None) -> Session:
