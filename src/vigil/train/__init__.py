@@ -22,12 +22,16 @@ if TYPE_CHECKING:
     )
     from vigil.train.export import export_onnx
     from vigil.train.mlp import FeedForwardNet, MLPConfig, TrainResult, train_mlp
+    from vigil.train.trees import TrainedTrees, TreeConfig, train_trees
 
 _LAZY = {
     "FeedForwardNet": "vigil.train.mlp",
     "MLPConfig": "vigil.train.mlp",
     "TrainResult": "vigil.train.mlp",
     "train_mlp": "vigil.train.mlp",
+    "TrainedTrees": "vigil.train.trees",
+    "TreeConfig": "vigil.train.trees",
+    "train_trees": "vigil.train.trees",
     "export_onnx": "vigil.train.export",
     "Metrics": "vigil.train.evaluate",
     "pr_auc": "vigil.train.evaluate",
@@ -49,10 +53,13 @@ __all__ = [
     "MLPConfig",
     "Metrics",
     "TrainResult",
+    "TrainedTrees",
+    "TreeConfig",
     "export_onnx",
     "pr_auc",
     "roc_auc",
     "threshold_for_fpr",
     "tpr_at_fpr",
     "train_mlp",
+    "train_trees",
 ]
