@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-
 #: The n-gram range a data scientist would pick first, per extractor: 3-5 for scripts,
 #: 1-4 for short entity names.
 NGRAM_RANGES: dict[str, tuple[int, int]] = {"powershell": (3, 5), "domain": (1, 4), "ip": (1, 4)}
