@@ -48,7 +48,7 @@ def stage_profile(bound, values: pa.Array) -> list[tuple[str, float]]:  # type: 
     from vigil.features.normalize import buffers, clean_text, decode_payloads
     from vigil.features.powershell import _Tokens
 
-    extractor = bound.extractor
+    extractor = bound.extractor_for(bound.scorer.current())
     batch = values.slice(0, 2048)
     stages: list[tuple[str, float]] = []
 
@@ -110,10 +110,12 @@ def main() -> None:
     con.unregister("generated")
     duckdb_engine.register(con, [bound])
 
+    fitted = bound.extractor_for(bound.scorer.current())
+
     def naive(cmd: str | None) -> float | None:
         if cmd is None:
             return None
-        features = bound.extractor.transform([cmd]).values
+        features = fitted.transform([cmd]).values
         return float(bound.scorer.score(features)[0])
 
     con.create_function(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from vigil.features import get_extractor
@@ -66,3 +69,44 @@ def publish_model(store: Store) -> PublishModel:
         )
 
     return publish
+
+
+@dataclass(frozen=True)
+class TrainedDomainModel:
+    """A small real domain model, its store and the generated blocklist it saw as intel."""
+
+    store_path: Path
+    blocklist: Path
+    listed: tuple[str, ...]
+    unlisted: pa.Table
+    intel: Any
+
+
+@pytest.fixture(scope="session")
+def trained_domain_model(tmp_path_factory: pytest.TempPathFactory) -> TrainedDomainModel:
+    """Trained once per test run (a few seconds): generated names, a hosts-file source."""
+    from vigil.datasets.domains import generate_blocklist, generate_domains
+    from vigil.intel import FileSource, load_intel
+    from vigil.train.data import labelled
+    from vigil.train.pipeline import train_detection
+    from vigil.train.trees import TreeConfig
+
+    folder = tmp_path_factory.mktemp("domain-model")
+    table = generate_domains(8_000, seed=21)
+    text, unlisted = generate_blocklist(table, share=0.5, seed=22)
+    blocklist = folder / "blocklist.hosts"
+    blocklist.write_text(text)
+    source = FileSource(
+        "generated", str(blocklist), kind="domain", category="malware", format="hosts"
+    )
+    intel = load_intel([source])
+    train_detection(
+        "domain",
+        labelled(table, text_col="domain", label_col="label"),
+        Store(folder / "models"),
+        config=TreeConfig(n_estimators=80, threads=1),
+        intel=intel,
+    )
+    return TrainedDomainModel(
+        folder / "models", blocklist, intel.sources[0].entries, unlisted, intel
+    )

@@ -50,3 +50,39 @@ def test_unknown_detection_suggests_the_close_name() -> None:
         pytest.raises(DetectionNotFound, match="did you mean 'powershell'"),
     ):
         con.detection("powershel")
+
+
+def test_intel_sources_from_vigil_toml_feed_the_domain_detection(
+    tmp_path: Path, trained_domain_model: Any
+) -> None:
+    import shutil
+
+    shutil.copytree(trained_domain_model.store_path, tmp_path / "models")
+    shutil.copy(trained_domain_model.blocklist, tmp_path / "block.hosts")
+    (tmp_path / "vigil.toml").write_text(
+        '[profiles.dev]\ndatabase = ":memory:"\nstore = "models"\n\n'
+        "[intel.sources.generated]\n"
+        'type = "file"\nkind = "domain"\ncategory = "malware"\n'
+        'path = "block.hosts"\nformat = "hosts"\n'
+    )
+    listed = trained_domain_model.listed[0]
+    with vigil.connect() as con:
+        assert con.intel is not None
+        assert con.intel.fingerprint == trained_domain_model.intel.fingerprint
+        ((risk, indicators),) = con.sql(
+            "select vigil_domain_risk($1), vigil_domain_indicators($1)", params=[listed]
+        ).fetchall()
+        assert risk == 1.0
+        assert "listed:generated" in indicators
+        assert con.sql("select vigil_domain_risk(NULL)").fetchall() == [(None,)]
+
+
+def test_a_broken_intel_source_is_a_clear_config_error(tmp_path: Path) -> None:
+    from vigil.errors import ConfigError
+
+    (tmp_path / "vigil.toml").write_text(
+        '[profiles.dev]\n\n[intel.sources.bad]\ntype = "ftp"\nkind = "domain"\n'
+        'category = "malware"\n'
+    )
+    with pytest.raises(ConfigError, match="ftp"):
+        vigil.connect()

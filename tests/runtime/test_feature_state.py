@@ -92,15 +92,11 @@ def test_a_model_state_for_a_stateless_extractor_is_refused(store: Store) -> Non
     from vigil.features import get_extractor
 
     model = attach_feature_state(
-        logistic_onnx(np.zeros(get_extractor("powershell").spec.width), 0.0), {"scale": 1.0}
+        logistic_onnx(np.zeros(get_extractor("ip").spec.width), 0.0), {"scale": 1.0}
     )
     store.publish(
-        "powershell",
-        model,
-        feature_spec=get_extractor("powershell").spec.id,
-        threshold=0.5,
-        alias="production",
+        "ip", model, feature_spec=get_extractor("ip").spec.id, threshold=0.5, alias="production"
     )
-    bound = Detection("powershell", "powershell").bind(store)
+    bound = Detection("ip", "ip").bind(store)
     with pytest.raises(ModelError, match="takes none"):
-        bound.score(["Get-Service"])
+        bound.score(["192.0.2.1"])

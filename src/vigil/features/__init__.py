@@ -61,7 +61,21 @@ def _powershell() -> Extractor:
     return PowerShellExtractor()
 
 
+def _domain() -> Extractor:
+    from vigil.features.domain import DomainExtractor
+
+    return DomainExtractor()
+
+
+def _ip() -> Extractor:
+    from vigil.features.ip import IPExtractor
+
+    return IPExtractor()
+
+
 register_extractor("powershell", _powershell)
+register_extractor("domain", _domain)
+register_extractor("ip", _ip)
 
 __all__ = [
     "FEATURE_STATE_KEY",

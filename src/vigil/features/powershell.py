@@ -3,10 +3,16 @@
 The catalog (``iocs.toml``) is the vocabulary analysts read in explanations; the signed,
 hashed token n-grams let the model learn what the catalog misses. Everything is computed
 on the decoded, normalized text, so an ``-EncodedCommand`` launch is judged by what it runs.
+
+A fitted extractor (:meth:`PowerShellExtractor.with_state`, state carried in the model
+file) also computes ``wide_logit``: the log-odds of a linear model over hashed character
+3-5-grams of that same text (the "wide part", see :mod:`vigil.features._wide`), which the
+network stacks on. Unfitted, the column is 0.0.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from functools import cached_property
 from hashlib import blake2b
@@ -19,11 +25,22 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from vigil._types import as_string_array
+from vigil.errors import ModelError
+from vigil.features._wide import WIDE_NGRAM_SIZES, WideState
 from vigil.features.base import FeatureMatrix, FeatureSpec
 from vigil.features.catalog import Catalog
-from vigil.features.normalize import buffers, clean_text, decode_payloads, from_buffers
+from vigil.features.normalize import (
+    Decoded,
+    buffers,
+    clean_text,
+    decode_payloads,
+    from_buffers,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
     from vigil._types import StringColumn
 
 #: Hashed token n-gram buckets. 1,024 keeps the first layer's matmul at ~1.5 ms per 2,048
@@ -39,7 +56,10 @@ CHAR_NGRAM_SIZES = (3, 4)
 #: Tokens of only letters and digits this long are counted as base64-looking.
 BASE64_MIN_RUN = 20
 
-_FEATURES_VERSION = "1"
+_FEATURES_VERSION = "2"  # 2: the wide part's ``wide_logit`` column
+
+#: The last column: the wide part's log-odds (0.0 until the extractor is fitted).
+WIDE_COLUMN = "wide_logit"
 
 _TOKEN_BYTE = np.zeros(256, dtype=bool)
 for _c in b"abcdefghijklmnopqrstuvwxyz0123456789_":
@@ -118,15 +138,31 @@ class Analysis:
         return len(self.offsets) - 1
 
 
+@dataclass(frozen=True)
+class Content:
+    """What a batch runs, normalized: decoded, cleaned, lower-cased UTF-8 bytes per row."""
+
+    data: NDArray[np.uint8]
+    offsets: NDArray[np.int64]
+    valid: NDArray[np.bool_]
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+
 class PowerShellExtractor:
     """Features of PowerShell command lines or script blocks.
 
     Args:
         catalog: the IOC catalog; the packaged one by default.
         buckets: number of signed hashed n-gram buckets.
+        char_buckets: number of signed hashed character 3- and 4-gram buckets.
     """
 
     name = "powershell"
+    #: Works unfitted (``wide_logit`` is then 0.0): IOC listing needs no model.
+    requires_state = False
+    _wide: WideState | None = None
 
     def __init__(
         self,
@@ -160,6 +196,7 @@ class PowerShellExtractor:
             *STAT_NAMES,
             *(f"ngram:{b:04d}" for b in range(self.buckets)),
             *(f"chargram:{b:04d}" for b in range(self.char_buckets)),
+            WIDE_COLUMN,
         )
         params = {
             **self.catalog.to_params(),
@@ -168,6 +205,11 @@ class PowerShellExtractor:
             "char_buckets": self.char_buckets,
             "char_ngrams": list(CHAR_NGRAM_SIZES),
             "char_hash": "fibonacci-32",
+            # The weights, their number and the byte budget travel in the model file's
+            # state; what the column means is fixed here.
+            "wide_ngrams": list(WIDE_NGRAM_SIZES),
+            "wide_hash": "fibonacci-64",
+            "wide_tf": "binary-l2",
         }
         return FeatureSpec(self.name, _FEATURES_VERSION, tuple(names), params)
 
@@ -200,11 +242,38 @@ class PowerShellExtractor:
         groups["character n-grams"] = tuple(
             i for i, name in enumerate(names) if name.startswith("chargram:")
         )
+        groups["character n-gram model"] = (position[WIDE_COLUMN],)
         return groups
 
     def feature_groups(self) -> dict[str, tuple[int, ...]]:
-        """Each IOC category, the text statistics, and the hashed n-grams."""
+        """Each IOC category, the text statistics, the hashed n-grams, the wide part."""
         return self._groups
+
+    # -- the fitted wide part ----------------------------------------------------------
+
+    @property
+    def state(self) -> WideState | None:
+        """The fitted wide part (``.to_dict()`` goes into the model file), None unfitted."""
+        return self._wide
+
+    def with_state(self, state: Mapping[str, Any]) -> PowerShellExtractor:
+        """This extractor with a model file's fitted state (see :meth:`WideState.to_dict`)."""
+        try:
+            wide = WideState.from_dict(state)
+        except ValueError as exc:
+            raise ModelError(f"the model's PowerShell feature state is unusable: {exc}") from exc
+        return self.with_wide(wide)
+
+    def with_wide(self, wide: WideState | None) -> PowerShellExtractor:
+        """A copy that computes ``wide_logit`` with ``wide`` (None: the unfitted 0.0)."""
+        fitted = copy.copy(self)
+        fitted._wide = wide
+        return fitted
+
+    @property
+    def wide_column(self) -> int:
+        """Index of ``wide_logit`` in the feature matrix: the last column."""
+        return self.spec.width - 1
 
     def category_of(self, indicator: str) -> str:
         for entry in self.catalog.indicators:
@@ -220,11 +289,21 @@ class PowerShellExtractor:
         text = from_buffers(analysis.data, analysis.offsets)
         return pc.if_else(pa.array(analysis.valid), text, pa.nulls(len(text), text.type))
 
-    def analyze(self, values: StringColumn) -> Analysis:
+    def content(self, values: StringColumn) -> Content:
+        """The bytes the wide part reads: decoded, cleaned, lower-cased (no IOC matching)."""
+        valid, decoded = self._decoded(values)
+        data, offsets = buffers(pc.utf8_lower(decoded.content))
+        return Content(data, offsets, valid)
+
+    @staticmethod
+    def _decoded(values: StringColumn) -> tuple[NDArray[np.bool_], Decoded]:
         array = as_string_array(values)
         valid = np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
         text = pc.fill_null(array, "") if array.null_count else array
-        decoded = decode_payloads(clean_text(text))
+        return valid, decode_payloads(clean_text(text))
+
+    def analyze(self, values: StringColumn) -> Analysis:
+        valid, decoded = self._decoded(values)
         lowered = pc.utf8_lower(decoded.text)
         data, offsets = buffers(lowered)
         if decoded.content is decoded.text:
@@ -276,6 +355,8 @@ class PowerShellExtractor:
             column += block.shape[1]
         tokens.add_hashed(values, column, self.buckets)
         _add_char_ngrams(values, column + self.buckets, data, offsets, self.char_buckets)
+        if self._wide is not None:
+            values[:, self.wide_column] = self._wide.logits(data, offsets)
         values[~analysis.valid] = 0.0
         return FeatureMatrix(values, self.spec.names, analysis.valid)
 

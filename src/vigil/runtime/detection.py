@@ -151,6 +151,30 @@ BUILTIN_DETECTIONS: dict[str, Detection] = {
         extractor="powershell",
         description="Malicious PowerShell command lines and script blocks",
     ),
+    "domain": Detection(
+        name="domain",
+        extractor="domain",
+        description=(
+            "Risk of a domain name: generated (DGA), look-alike or near listed threat "
+            "intelligence; names a source lists exactly score 1.0"
+        ),
+        listed_score=1.0,
+        score_sql="vigil_domain_risk",
+        indicators_sql="vigil_domain_indicators",
+        features_sql="vigil_domain_features",
+    ),
+    "ip": Detection(
+        name="ip",
+        extractor="ip",
+        description=(
+            "Risk of an IP address from its neighbourhood in threat intelligence and its "
+            "address properties; addresses a source lists exactly score 1.0"
+        ),
+        listed_score=1.0,
+        score_sql="vigil_ip_risk",
+        indicators_sql="vigil_ip_indicators",
+        features_sql="vigil_ip_features",
+    ),
 }
 
 
@@ -271,7 +295,10 @@ class BoundDetection:
         try:
             return self.extractor_for(self.scorers[0].current())
         except ModelNotFound:
-            if required or hasattr(self.extractor, "with_state"):
+            needs_state = getattr(
+                self.extractor, "requires_state", hasattr(self.extractor, "with_state")
+            )
+            if required or needs_state:
                 raise
             return self.extractor
 
@@ -295,6 +322,9 @@ class BoundDetection:
                 columns[m] = self._score_row_by_row(extractor, scorer, model, uniques, exc)
             else:
                 columns[m] = scorer.score(matrix.values, model=model)
+                # Values the extractor could not read as its entity (a URL path, garbage
+                # where a domain was expected) are NULL, not a score of an empty row.
+                columns[m][~matrix.valid] = np.nan
             if listed is None and self.detection.listed_score is not None:
                 listed = self._listed(extractor, uniques)
         scores = self._combine(columns)

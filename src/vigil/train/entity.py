@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+from numpy.typing import NDArray
 
 from vigil.defaults import TARGET_FPR
 from vigil.errors import DataError
@@ -45,7 +46,7 @@ def group_keys(extractor_name: str, entities: pa.Array) -> pa.Array:
         return registered_domains(entities)
     import ipaddress
 
-    keys = []
+    keys: list[str | None] = []
     for value in entities.to_pylist():  # per value: ipaddress parsing
         if value is None:
             keys.append(None)
@@ -61,7 +62,7 @@ def registered_domains(domains: pa.Array) -> pa.Array:
     import tldextract
 
     extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-    out = []
+    out: list[str | None] = []
     for name in domains.to_pylist():  # per value: training-time only, ~3 µs each
         if name is None:
             out.append(None)
@@ -93,6 +94,76 @@ def extractor_state(extractor: Extractor) -> dict[str, Any] | None:
         return None
     result: dict[str, Any] = state.to_dict()
     return result
+
+
+#: Folds for out-of-fold training features; fewer on small data, where a fold would
+#: hold too few rows of a class to fit on the rest.
+CROSS_FIT_FOLDS = 5
+
+
+def config_folds(n_rows: int) -> int:
+    return CROSS_FIT_FOLDS if n_rows >= 5_000 else 3
+
+
+def fit_features(
+    extractor: Any,
+    values: pa.Array,
+    labels: NDArray[np.int64],
+    groups: pa.Array,
+    *,
+    intel: Any,
+    folds: int,
+    seed: int,
+    progress: Progress | None = None,
+) -> tuple[Any, NDArray[np.float32]]:
+    """The fitted extractor (on every row) and **out-of-fold** features of those rows.
+
+    Fitted features are target encodings of a kind (a language model of benign names,
+    suffix risk, an n-gram regression): computed on the rows they were fitted on they
+    are flattering, the trees learn to trust them, and unseen names pay. So each
+    training row's features come from an extractor fitted on the other folds (grouped:
+    a registered domain stays in one fold), and the served extractor is fitted on all.
+    """
+
+    def with_intel(fitted_extractor: Any) -> Any:
+        if intel is None or not hasattr(fitted_extractor, "with_intel"):
+            return fitted_extractor
+        return fitted_extractor.with_intel(intel)
+
+    if not hasattr(extractor, "fit"):
+        fitted = with_intel(extractor)
+        return fitted, featurize(fitted, values, progress)
+    import inspect
+
+    import pyarrow.compute as pc
+
+    options: dict[str, Any] = {}
+    if "fit_ngrams" in inspect.signature(extractor.fit).parameters:
+        from vigil.train.ngram_logit import fit_ngram_model
+
+        options["fit_ngrams"] = fit_ngram_model
+    fitted = with_intel(extractor.fit(values, labels, **options))
+    group_ids = np.asarray(pc.dictionary_encode(groups).indices, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    fold = rng.integers(0, folds, int(group_ids.max()) + 1)[group_ids]
+    matrix = np.zeros((len(values), fitted.spec.width), dtype=np.float32)
+    for k in range(folds):
+        held = np.flatnonzero(fold == k)
+        rest = np.flatnonzero(fold != k)
+        if progress:
+            progress("cross-fitting", k, folds)
+        if len(held) == 0:
+            continue
+        if len(np.unique(labels[rest])) < 2:
+            matrix[held] = featurize(fitted, values.take(pa.array(held)))
+            continue
+        fold_extractor = with_intel(
+            extractor.fit(values.take(pa.array(rest)), labels[rest], **options)
+        )
+        matrix[held] = featurize(fold_extractor, values.take(pa.array(held)))
+    if progress:
+        progress("cross-fitting", folds, folds)
+    return fitted, matrix
 
 
 def train_tree_detection(
@@ -145,15 +216,19 @@ def train_tree_detection(
     validation_values = entities.take(pa.array(validation_rows))
     y_train, y_validation = labels[train_rows], labels[validation_rows]
 
-    extractor: Any = get_extractor(name)
-    if hasattr(extractor, "fit"):
-        extractor = extractor.fit(train_values, y_train)
-    if intel is not None and hasattr(extractor, "with_intel"):
-        extractor = extractor.with_intel(intel)
-    x_train = featurize(extractor, train_values, progress)
+    extractor, x_train = fit_features(
+        get_extractor(name),
+        train_values,
+        y_train,
+        group_keys(name, train_values),
+        intel=intel,
+        folds=config_folds(len(train_rows)),
+        seed=seed,
+        progress=progress,
+    )
     x_validation = featurize(extractor, validation_values, progress)
 
-    def on_round(done: int, total: int) -> None:
+    def on_round(done: int, total: int, _: dict[str, float]) -> None:
         if progress:
             progress("training", done, total)
 
@@ -178,6 +253,7 @@ def train_tree_detection(
         "conflicting_rows_dropped": conflicted,
         "intel_fingerprint": getattr(intel, "fingerprint", None),
         "positives_train": int(y_train.sum()),
+        "cross_fit_folds": config_folds(len(train_rows)),
     }
     if intel is not None and hasattr(intel, "to_dict"):
         params["intel"] = intel.to_dict()

@@ -1,0 +1,253 @@
+"""Domain names and IP addresses parsed from log text, with a defined result for bad input.
+
+Every function here answers ``None`` (or a null, or version 0) for text that is not a
+domain or an address, and never raises: intel feeds and logs hold URLs, ``host:port``
+pairs, defanged names and plain garbage side by side.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+from vigil._types import as_string_array
+
+if TYPE_CHECKING:
+    from vigil._types import StringColumn
+
+__all__ = [
+    "IPAddress",
+    "IPNetwork",
+    "ip_to_int",
+    "normalize_domain",
+    "normalize_domains",
+    "parse_ip",
+    "parse_network",
+]
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+#: RFC 1035: a name is at most 253 characters in text form, a label at most 63.
+MAX_NAME_LENGTH = 253
+MAX_LABEL_LENGTH = 63
+
+#: A normalized name: lower-case labels of [a-z0-9_-], at least two, the last not all digits.
+_NAME_RE = re.compile(r"[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})+")
+#: What the vectorized path accepts as-is (RE2 syntax): plain ASCII, one optional final dot.
+_PLAIN_RE2 = r"^[a-zA-Z0-9_-]+(?:\.[a-zA-Z0-9_-]+)+\.?$"
+#: Plain names that are still invalid: a label over 63 characters or an all-digit last label.
+_LONG_LABEL_RE2 = r"[a-z0-9_-]{64}"
+_NUMERIC_TLD_RE2 = r"(?:^|\.)[0-9]+$"
+
+#: Characters trimmed from both ends: whitespace, quotes and brackets around a value.
+_WRAPPERS = " \t\r\n\x0b\x0c\"'`<>[](){}"
+#: Defanged dots as threat reports write them.
+_DEFANGED_DOT_RE = re.compile(r"\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)", re.IGNORECASE)
+_DEFANGED_SCHEME_RE = re.compile(r"^hxxp(s?)://", re.IGNORECASE)
+#: Full stops other than "." that UTS #46 treats as label separators.
+_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+
+
+def normalize_domain(text: str | None) -> str | None:
+    """The lower-case, ASCII (punycode) form of the host name in ``text``, or ``None``.
+
+    Accepts bare names, URLs (scheme, user info, port, path dropped), ``host:port``,
+    ``*.example.com`` wildcards, defanged ``example[.]com`` and Unicode names, which
+    become their IDNA A-label form. Rejects IP literals, single-label names and anything
+    that is not a valid name after IDNA. Idempotent and total on ``str``.
+    """
+    if not isinstance(text, str):
+        return None
+    s = _DEFANGED_SCHEME_RE.sub(r"http\1://", _DEFANGED_DOT_RE.sub(".", text.strip()))
+    s = s.strip(_WRAPPERS).lower()
+    scheme = s.find("://")
+    if scheme >= 0:
+        s = s[scheme + 3 :]
+    elif s.startswith("//"):
+        s = s[2:]
+    s = re.split(r"[/?#\\]", s, maxsplit=1)[0]
+    s = s.rpartition("@")[2]
+    if ":" in s:
+        host, _, port = s.partition(":")
+        if ":" in port or not (port.isascii() and port.isdigit()):
+            return None  # an IPv6 literal, or not a port
+        s = host
+    s = s.translate(_DOTS)
+    if s.endswith("."):
+        s = s[:-1]
+    if s.startswith("*."):
+        s = s[2:]
+    if not s.isascii():
+        labels = [_to_ascii(label) for label in s.split(".")]
+        if any(label is None for label in labels):
+            return None
+        s = ".".join(label for label in labels if label is not None)
+    if len(s) > MAX_NAME_LENGTH or _NAME_RE.fullmatch(s) is None:
+        return None
+    if s.rpartition(".")[2].isdigit():
+        return None  # no top-level domain is all digits: an IPv4 literal or a fragment of one
+    return s
+
+
+def _to_ascii(label: str) -> str | None:
+    """One label in IDNA A-label form: IDNA 2008 with UTS #46 mapping, else IDNA 2003.
+
+    IDNA 2003 is the fallback because registries still resolve names IDNA 2008 refuses
+    (emoji under some ccTLDs), and phishing uses them.
+    """
+    if label.isascii():
+        return label
+    import idna
+
+    try:
+        return idna.encode(label, uts46=True).decode("ascii")
+    except (UnicodeError, ValueError):
+        pass
+    try:
+        return label.encode("idna").decode("ascii")
+    except (UnicodeError, ValueError):
+        return None
+
+
+def normalize_domains(values: StringColumn) -> pa.Array:
+    """:func:`normalize_domain` over a column: ``large_string``, null where invalid.
+
+    Plain ASCII names (the bulk of DNS and proxy logs) are lower-cased and checked by
+    Arrow kernels; only the rest (URLs, Unicode, ports, wrappers) go through the
+    per-value Python path, once per distinct value.
+    """
+    array = as_string_array(values)
+    if len(array) == 0:
+        return pa.array([], type=pa.large_string())
+    plain = pc.fill_null(pc.match_substring_regex(array, _PLAIN_RE2), False)
+    lowered = pc.replace_substring_regex(pc.ascii_lower(array), r"\.$", "")
+    ok = pc.and_(
+        pc.less_equal(pc.binary_length(lowered), MAX_NAME_LENGTH),
+        pc.invert(
+            pc.or_(
+                pc.match_substring_regex(lowered, _LONG_LABEL_RE2),
+                pc.match_substring_regex(lowered, _NUMERIC_TLD_RE2),
+            )
+        ),
+    )
+    fast = pc.if_else(pc.and_(plain, ok), lowered, pa.scalar(None, pa.large_string()))
+    rest_mask = pc.and_(pc.invert(plain), array.is_valid())
+    if not pc.any(rest_mask).as_py():
+        return fast
+    rest = pc.filter(array, rest_mask)
+    encoded = pc.dictionary_encode(rest)
+    # per distinct value: the rows Arrow kernels cannot normalize (URLs, Unicode, ports)
+    normalized = pa.array(
+        [normalize_domain(v) for v in encoded.dictionary.to_pylist()], type=pa.large_string()
+    ).take(encoded.indices)
+    return pc.replace_with_mask(fast, rest_mask, normalized)
+
+
+def parse_ip(text: str | None) -> IPAddress | None:
+    """The IP address in ``text``, or ``None``.
+
+    Accepts ``1.2.3.4``, ``1.2.3.4:443``, ``[2001:db8::1]:443`` and ``fe80::1%eth0`` (the
+    zone id is dropped, so equal addresses compare equal). IPv4-mapped IPv6 addresses
+    stay IPv6: the log said IPv6.
+    """
+    if not isinstance(text, str):
+        return None
+    s = text.strip()
+    if s.startswith("["):
+        inner, close, rest = s[1:].partition("]")
+        if not close or (rest and not _is_port_suffix(rest)):
+            return None
+        return _address(inner, version=6)
+    if s.count(":") == 1:
+        host, _, port = s.partition(":")
+        return _address(host, version=4) if _is_port_suffix(":" + port) else None
+    return _address(s, version=None)
+
+
+def _is_port_suffix(text: str) -> bool:
+    port = text[1:]
+    return text[:1] == ":" and 0 < len(port) <= 5 and port.isascii() and port.isdigit()
+
+
+def _address(text: str, version: int | None) -> IPAddress | None:
+    text = text.partition("%")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if version is not None and address.version != version:
+        return None
+    return address
+
+
+def parse_network(text: str | None) -> IPNetwork | None:
+    """The network in ``text`` (``10.0.0.0/8``; a bare address is a /32 or /128), or ``None``.
+
+    Host bits may be set (``10.1.2.3/8`` is ``10.0.0.0/8``): feeds write networks that way.
+    """
+    if not isinstance(text, str):
+        return None
+    address_text, slash, prefix = text.strip().partition("/")
+    address = parse_ip(address_text)
+    if address is None:
+        return None
+    if not slash:
+        return ipaddress.ip_network(address)
+    if not (prefix.isascii() and prefix.isdigit() and len(prefix) <= 3):
+        return None
+    try:
+        return ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+    except ValueError:
+        return None
+
+
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_RE2 = "^" + r"\.".join(_OCTET.replace("(", f"(?P<o{i}>", 1) for i in range(4)) + "$"
+_LOW_64 = (1 << 64) - 1
+
+
+def ip_to_int(
+    values: StringColumn,
+) -> tuple[NDArray[np.uint64], NDArray[np.uint64], NDArray[np.int8]]:
+    """Each address as a 128-bit number split in ``(hi, lo)`` words, and its version.
+
+    IPv4 addresses are version 4 with ``hi == 0`` and ``lo`` the 32-bit value; invalid or
+    null values are version 0 with zeros. Plain dotted quads are parsed by Arrow kernels;
+    everything else once per distinct value by :func:`parse_ip`.
+    """
+    array = as_string_array(values)
+    n = len(array)
+    hi = np.zeros(n, dtype=np.uint64)
+    lo = np.zeros(n, dtype=np.uint64)
+    version = np.zeros(n, dtype=np.int8)
+    if n == 0:
+        return hi, lo, version
+    quads = pc.extract_regex(array, _IPV4_RE2)
+    is_quad = np.asarray(pc.fill_null(quads.is_valid(), False), dtype=bool)
+    if is_quad.any():
+        fields = pc.filter(quads, pa.array(is_quad))
+        value = np.zeros(int(is_quad.sum()), dtype=np.uint64)
+        for i in range(4):
+            octet = np.asarray(pc.cast(fields.field(i), pa.uint64()), dtype=np.uint64)
+            value = (value << np.uint64(8)) | octet
+        lo[is_quad] = value
+        version[is_quad] = 4
+    rest = np.flatnonzero(~is_quad & np.asarray(array.is_valid(), dtype=bool))
+    if rest.size:
+        encoded = pc.dictionary_encode(array.take(pa.array(rest)))
+        # per distinct value: IPv6 and ports need ipaddress
+        parsed = [parse_ip(v) for v in encoded.dictionary.to_pylist()]
+        numbers = [int(a) if a is not None else 0 for a in parsed]
+        d_hi = np.array([x >> 64 for x in numbers], dtype=np.uint64)
+        d_lo = np.array([x & _LOW_64 for x in numbers], dtype=np.uint64)
+        d_version = np.array([a.version if a is not None else 0 for a in parsed], dtype=np.int8)
+        index = np.asarray(encoded.indices, dtype=np.int64)
+        hi[rest], lo[rest], version[rest] = d_hi[index], d_lo[index], d_version[index]
+    return hi, lo, version

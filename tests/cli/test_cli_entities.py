@@ -1,0 +1,127 @@
+"""`vigil train|eval|score domain` and `ip`: same conventions as the PowerShell detection."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from vigil.cli import app
+from vigil.datasets.domains import generate_blocklist, generate_domains
+from vigil.datasets.ips import generate_ips, generate_netset
+from vigil.runtime.detection import BUILTIN_DETECTIONS
+from vigil.store import Store
+
+
+def invoke(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
+
+
+def last_json(stdout: str) -> dict[str, object]:
+    return json.loads(stdout.rstrip("\n").splitlines()[-1])  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def domain_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with vigil.toml (a hosts-file source), training and test data."""
+    root = tmp_path_factory.mktemp("domain-cli")
+    table = generate_domains(6_000, seed=31)
+    text, _ = generate_blocklist(table, share=0.5, seed=32)
+    (root / "block.hosts").write_text(text)
+    (root / "vigil.toml").write_text(
+        '[profiles.dev]\ndatabase = ":memory:"\nstore = "models"\n\n'
+        '[intel.sources.generated]\ntype = "file"\nkind = "domain"\ncategory = "malware"\n'
+        'path = "block.hosts"\nformat = "hosts"\n'
+    )
+    pq.write_table(table, root / "train.parquet")
+    pq.write_table(generate_domains(2_000, seed=33), root / "test.parquet")
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained_domain(domain_project: Path) -> Result:
+    return invoke(
+        "--config",
+        str(domain_project / "vigil.toml"),
+        "train",
+        "domain",
+        "--data",
+        str(domain_project / "train.parquet"),
+    )
+
+
+def test_train_domain_publishes_with_the_intel_fingerprint(
+    trained_domain: Result, domain_project: Path
+) -> None:
+    assert trained_domain.exit_code == 0, trained_domain.output
+    assert "trained domain@1" in trained_domain.stdout
+    assert "intel: 1 sources" in trained_domain.stdout
+    summary = last_json(trained_domain.stdout)
+    assert summary["detection"] == "domain"
+    manifest = Store(domain_project / "models").manifest("domain")
+    assert manifest.params["model"] == "xgboost"
+    assert len(manifest.params["intel_fingerprint"]) == 64
+
+
+def test_eval_domain_prints_per_family_figures_next_to_the_baseline(
+    trained_domain: Result, domain_project: Path
+) -> None:
+    result = invoke(
+        "--config",
+        str(domain_project / "vigil.toml"),
+        "eval",
+        "domain",
+        "--data",
+        str(domain_project / "test.parquet"),
+        "--baseline-train",
+        str(domain_project / "train.parquet"),
+        "--group-col",
+        "family",
+    )
+    assert result.exit_code == 0, result.output
+    figures = last_json(result.stdout)
+    assert figures["roc_auc"] > 0.9
+    assert "baseline_roc_auc" in figures
+    assert "dga_hex" in figures["groups"]  # type: ignore[operator]
+
+
+def test_score_domain_one_line_per_input_in_order(
+    trained_domain: Result, domain_project: Path
+) -> None:
+    lines = ["google.com", "", "qkzvxwtrpl.top", "NULL", "https://Login.Example.com:443/x"]
+    result = invoke(
+        "--config", str(domain_project / "vigil.toml"), "score", "domain", input="\n".join(lines)
+    )
+    assert result.exit_code == 0, result.output
+    out = [float(v) for v in result.stdout.splitlines()]
+    assert len(out) == len(lines)
+    assert math.isnan(out[1])
+    assert math.isnan(out[3])
+    assert 0.0 <= out[0] <= 1.0
+    assert 0.0 <= out[2] <= 1.0
+    bound = BUILTIN_DETECTIONS["domain"].bind(Store(domain_project / "models"))
+    assert out[4] == pytest.approx(bound.score(["login.example.com"])[0], abs=1e-6)
+
+
+def test_train_score_ip(tmp_path: Path) -> None:
+    table = generate_ips(4_000, seed=41)
+    (tmp_path / "bad.netset").write_text(generate_netset(table, share=0.5, seed=42))
+    (tmp_path / "vigil.toml").write_text(
+        '[profiles.dev]\nstore = "models"\n\n'
+        '[intel.sources.netset]\ntype = "file"\nkind = "ip"\ncategory = "malware"\n'
+        'path = "bad.netset"\nformat = "netset"\n'
+    )
+    pq.write_table(table, tmp_path / "ips.parquet")
+    trained = invoke("train", "ip", "--data", str(tmp_path / "ips.parquet"))
+    assert trained.exit_code == 0, trained.output
+    scored = invoke("score", "ip", input="8.8.8.8\n10.0.0.1\n1.2.3.4:443\nnot-an-ip\n")
+    assert scored.exit_code == 0, scored.output
+    out = [float(v) for v in scored.stdout.splitlines()]
+    assert len(out) == 4
+    assert all(0.0 <= v <= 1.0 for v in out[:3])
+    assert math.isnan(out[3])
