@@ -14,7 +14,7 @@ TRAIN_COMMANDS = 30_000
 HELD_OUT_COMMANDS = 10_000
 TOP_ALERTS = 8
 #: Labelled domain names the domain model trains on, and DNS queries the demo scores.
-TRAIN_DOMAINS = 40_000
+TRAIN_DOMAINS = 24_000
 HELD_OUT_DOMAINS = 10_000
 DNS_EVENTS = 200_000
 
@@ -261,7 +261,7 @@ def _domain_part(session: Any, train_table: Any, *, seed: int, console: Any) -> 
             "domain",
             labelled(train_table, text_col="domain", label_col="label"),
             session.store,
-            config=TreeConfig(seed=seed, threads=2),
+            config=TreeConfig(seed=seed, threads=2, n_estimators=250, learning_rate=0.15),
             seed=seed,
             intel=session.intel,
             progress=on_progress,

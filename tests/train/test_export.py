@@ -25,11 +25,19 @@ PARITY = 1e-5
 Scores = Callable[[NDArray[np.float32]], tuple[NDArray[np.float32], NDArray[np.float32]]]
 
 
-def _trained(hidden: tuple[int, ...]) -> FeedForwardNet:
+#: The column the offset nets correct (a hash bucket in the synthetic layout, overwritten
+#: with a noisy log-odds of the label, like PowerShell's last column ``wide_logit``).
+OFFSET = WIDTH - 1
+
+
+def _trained(hidden: tuple[int, ...], offset_column: int | None = None) -> FeedForwardNet:
     # A few epochs on realistic data, so standardization and batch-norm statistics are far
     # from their initial values and the folding is really exercised.
     x, y = labelled(3000, 0)
-    config = MLPConfig(hidden=hidden, max_epochs=3, patience=10)
+    if offset_column is not None:
+        noise = np.random.default_rng(1).normal(0.0, 3.0, size=y.shape)
+        x[:, offset_column] = (4.0 * y - 2.0 + noise).astype(np.float32)
+    config = MLPConfig(hidden=hidden, max_epochs=3, patience=10, offset_column=offset_column)
     return train_mlp(x[:2500], y[:2500], x[2500:], y[2500:], config, threads=1).model
 
 
@@ -44,9 +52,13 @@ def _torch(model: FeedForwardNet, x: NDArray[np.float32]) -> NDArray[np.float32]
         return model(torch.from_numpy(x)).numpy()
 
 
-@pytest.fixture(scope="module", params=[(64, 32), (32,), (128, 64, 32)], ids=str)
+@pytest.fixture(
+    scope="module",
+    params=[((64, 32), None), ((32,), None), ((128, 64, 32), None), ((64, 32), OFFSET)],
+    ids=["(64, 32)", "(32,)", "(128, 64, 32)", "(64, 32)-offset"],
+)
 def trained(request: pytest.FixtureRequest) -> tuple[FeedForwardNet, bytes]:
-    model = _trained(request.param)
+    model = _trained(*request.param)
     return model, export_onnx(model, WIDTH)
 
 
@@ -60,6 +72,14 @@ def _gaussian(n: int, seed: int) -> NDArray[np.float32]:
     return x.astype(np.float32)
 
 
+def _with_log_odds(n: int, seed: int) -> NDArray[np.float32]:
+    """Realistic rows whose offset column holds log-odds as the wide part gives them
+    (±30 at the extremes)."""
+    x = realistic_features(n, seed)
+    x[:, OFFSET] = np.random.default_rng(seed).normal(0.0, 8.0, size=n).clip(-30, 30)
+    return x
+
+
 class TestParity:
     @pytest.mark.parametrize(
         "inputs",
@@ -68,6 +88,7 @@ class TestParity:
             pytest.param(lambda: _gaussian(4096, 12), id="gaussian-with-large-values"),
             pytest.param(lambda: np.zeros((3, WIDTH), np.float32), id="all-zero-rows"),
             pytest.param(lambda: realistic_features(1, 13), id="one-row"),
+            pytest.param(lambda: _with_log_odds(4096, 16), id="offset-column-log-odds"),
         ],
     )
     def test_onnxruntime_probability_matches_torch_eval_mode(
@@ -119,13 +140,19 @@ class TestGraph:
         model, model_bytes = trained
         graph = onnx.load_from_string(model_bytes).graph
         ops = [node.op_type for node in graph.node]
-        assert ops == ["Gemm", "LeakyRelu"] * len(model.hidden) + ["Gemm", "Squeeze", "Sigmoid"]
+        offset = [] if model.offset_column is None else ["Gather", "Mul", "Add"]
+        assert ops == ["Gemm", "LeakyRelu"] * len(model.hidden) + [
+            "Gemm",
+            "Squeeze",
+            *offset,
+            "Sigmoid",
+        ]
         (features,) = graph.input
         assert features.name == "features"
         dims = features.type.tensor_type.shape.dim
         assert (dims[0].dim_param, dims[1].dim_value) == ("N", WIDTH)
         assert [o.name for o in graph.output] == ["probability", "logit"]
-        weights = [i for i in graph.initializer if i.name != "squeeze_axes"]
+        weights = [i for i in graph.initializer if i.name not in ("squeeze_axes", "offset_index")]
         assert all(i.data_type == onnx.TensorProto.FLOAT for i in weights)
 
     def test_metadata_names_features_and_architecture(self) -> None:
@@ -141,6 +168,28 @@ class TestGraph:
         assert proto.doc_string == "powershell test model"
         assert proto.opset_import[0].version == OPSET
         onnx.checker.check_model(proto, full_check=True)
+
+    def test_offset_net_adds_its_column_and_records_it(self) -> None:
+        model = _trained((32,), OFFSET)
+        assert model.offset_scale is not None
+        assert model.offset_scale.item() != 1.0  # the scale was trained
+        proto = onnx.load_from_string(export_onnx(model, WIDTH))
+        meta = {p.key: p.value for p in proto.metadata_props}
+        assert meta["vigil.offset_column"] == str(OFFSET)
+        assert f"offset=column[{OFFSET}]" in meta["vigil.architecture"]
+        # The logit is the net's correction plus scale * the raw offset column (the column
+        # also feeds the net, so the correction is taken from the same net without offset).
+        x = _with_log_odds(256, 17)
+        (logit,) = _session(proto.SerializeToString()).run(["logit"], {"features": x})
+        plain = copy.deepcopy(model)
+        plain.offset_column = None
+        expected = _torch(plain, x) + model.offset_scale.item() * x[:, OFFSET]
+        assert np.abs(logit - expected).max() <= 1e-5 * max(1.0, np.abs(expected).max())
+
+    def test_plain_net_has_no_offset_nodes_or_metadata(self) -> None:
+        proto = onnx.load_from_string(export_onnx(_trained((32,)), WIDTH))
+        assert "vigil.offset_column" not in {p.key for p in proto.metadata_props}
+        assert not {"Gather", "Mul", "Add"} & {node.op_type for node in proto.graph.node}
 
     def test_same_model_gives_the_same_bytes(self, trained: tuple[FeedForwardNet, bytes]) -> None:
         model, model_bytes = trained

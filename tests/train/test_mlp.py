@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from numpy.typing import NDArray
 
 from vigil.errors import ConfigError, DataError
+from vigil.train.evaluate import roc_auc
 from vigil.train.mlp import MLPConfig, train_mlp
 
 from .synthetic import WIDTH, labelled
@@ -21,8 +23,9 @@ THREADS = 1
 
 class TestConfig:
     def test_round_trips_through_a_dict(self) -> None:
-        config = MLPConfig(hidden=(128, 64, 32), class_weight=12.5, seed=3)
+        config = MLPConfig(hidden=(128, 64, 32), class_weight=12.5, seed=3, offset_column=7)
         assert MLPConfig.from_dict(config.to_dict()) == config
+        assert MLPConfig().offset_column is None
         assert config.to_dict()["hidden"] == [128, 64, 32]
 
     def test_missing_keys_take_defaults(self) -> None:
@@ -45,6 +48,9 @@ class TestConfig:
             ("class_weight", -1.0),
             ("class_weight", True),
             ("seed", -1),
+            ("offset_column", -1),
+            ("offset_column", True),
+            ("offset_column", 2.0),
         ],
     )
     def test_invalid_values_are_refused_with_the_field_named(
@@ -70,6 +76,11 @@ class TestInvalidData:
         x[4, 2] = np.nan
         with pytest.raises(DataError, match="first at index 2"):
             train_mlp(x, np.arange(10) % 2, x[:0] + 1, np.zeros(0))
+
+    def test_offset_column_outside_the_matrix_is_refused(self) -> None:
+        x = np.zeros((10, 3), dtype=np.float32)
+        with pytest.raises(DataError, match="offset_column is 3 but the matrix has 3"):
+            train_mlp(x, np.arange(10) % 2, x, np.arange(10) % 2, MLPConfig(offset_column=3))
 
     def test_labels_must_be_zero_or_one(self) -> None:
         x = np.zeros((10, 3), dtype=np.float32)
@@ -164,3 +175,57 @@ def test_balanced_class_weight_recalls_more_rare_positives_at_0_5_than_none() ->
         recall[weight] = float((p[y_val == 1] >= 0.5).mean())
     assert y_val.sum() >= 30
     assert recall["balanced"] > recall["none"] + 0.3
+
+
+def _with_offset(n: int, seed: int, column: int) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    """The synthetic task with one column replaced by a noisy, informative log-odds."""
+    x, y = labelled(n, seed, width=300)
+    noise = np.random.default_rng(seed).normal(0.0, 2.0, size=n)
+    x[:, column] = (3.0 * y - 1.5 + noise).astype(np.float32)
+    return x, y
+
+
+class TestOffset:
+    """With ``offset_column`` the net is a correction added to that column."""
+
+    COLUMN = 299
+
+    def test_logit_is_scaled_offset_plus_correction_and_both_train(self) -> None:
+        x, y = _with_offset(1500, 0, self.COLUMN)
+        config = MLPConfig(max_epochs=4, patience=10, offset_column=self.COLUMN)
+        result = train_mlp(x[:1200], y[:1200], x[1200:], y[1200:], config, threads=THREADS)
+        model = result.model
+        assert model.offset_column == self.COLUMN
+        assert model.offset_scale is not None
+        scale = model.offset_scale.item()
+        assert scale != 1.0
+        assert math.isfinite(scale)
+        assert f"offset=column[{self.COLUMN}]" in model.architecture
+        x_val = torch.from_numpy(x[1200:])
+        with torch.no_grad():
+            logit = model(x_val)
+            model.offset_column = None
+            correction = model(x_val)
+        torch.testing.assert_close(logit, correction + scale * x_val[:, self.COLUMN])
+        # The sum beats the offset alone: the net learned what the column misses.
+        assert roc_auc(y[1200:], logit.numpy()) > roc_auc(y[1200:], x[1200:, self.COLUMN])
+
+    def test_loss_is_on_the_sum_from_the_first_epoch(self) -> None:
+        # A perfect offset: the summed logit is right from the start, so the first
+        # epoch's validation loss is already far below a plain net's.
+        x, y = labelled(1500, 0, width=300)
+        x[:, self.COLUMN] = np.where(y == 1, 12.0, -12.0)
+        losses = {}
+        for column in (None, self.COLUMN):
+            config = MLPConfig(max_epochs=1, offset_column=column, class_weight="none")
+            result = train_mlp(x[:1200], y[:1200], x[1200:], y[1200:], config, threads=THREADS)
+            losses[column] = result.history[0]["val_loss"]
+        assert losses[self.COLUMN] < 0.05 < losses[None]
+
+    def test_no_offset_keeps_the_plain_net(self) -> None:
+        x, y = labelled(600, 0, width=50)
+        plain = train_mlp(x[:500], y[:500], x[500:], y[500:], MLPConfig(max_epochs=2), threads=1)
+        assert plain.model.offset_column is None
+        assert plain.model.offset_scale is None
+        assert "offset_scale" not in plain.model.state_dict()
+        assert "offset" not in plain.model.architecture

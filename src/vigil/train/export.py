@@ -11,6 +11,13 @@ else, in a graph a reviewer can read and that does not change with the torch ver
       -> Gemm (standardization and batch norm folded in) -> LeakyRelu   (per hidden layer)
       -> Gemm -> logit_column [N, 1] -> Squeeze -> logit [N] -> Sigmoid -> probability [N]
 
+A net trained with an offset column (``MLPConfig.offset_column``: the net corrects a
+column that already is a log-odds) adds that column, times its learned scale, before the
+Sigmoid; the offset is read from the raw features, as in torch:
+
+    features -> Gather(axis=1) -> offset [N] -> Mul offset_scale -> offset_term [N]
+    Squeeze -> correction [N] -> Add offset_term -> logit [N] -> Sigmoid -> probability [N]
+
 Only weights go in; the model file is plain ONNX (never pickle), checked with
 ``onnx.checker`` before it is returned.
 """
@@ -115,11 +122,25 @@ def export_onnx(
         _tensor(_f64(model.head.bias), "b_out"),
         numpy_helper.from_array(np.array([1], dtype=np.int64), "squeeze_axes"),
     ]
+    net_logit = "logit" if model.offset_column is None else "correction"
     nodes += [
         helper.make_node("Gemm", [current, "w_out", "b_out"], ["logit_column"], transB=1),
-        helper.make_node("Squeeze", ["logit_column", "squeeze_axes"], ["logit"]),
-        helper.make_node("Sigmoid", ["logit"], ["probability"]),
+        helper.make_node("Squeeze", ["logit_column", "squeeze_axes"], [net_logit]),
     ]
+    if model.offset_column is not None:
+        if model.offset_scale is None:
+            raise ModelError("a net with an offset column must have an offset scale")
+        initializers += [
+            # A scalar index: Gather drops axis 1, so the offset is [N] like the logit.
+            numpy_helper.from_array(np.array(model.offset_column, dtype=np.int64), "offset_index"),
+            _tensor(_f64(model.offset_scale), "offset_scale"),
+        ]
+        nodes += [
+            helper.make_node("Gather", [INPUT, "offset_index"], ["offset"], axis=1),
+            helper.make_node("Mul", ["offset", "offset_scale"], ["offset_term"]),
+            helper.make_node("Add", [net_logit, "offset_term"], ["logit"]),
+        ]
+    nodes.append(helper.make_node("Sigmoid", ["logit"], ["probability"]))
     graph = helper.make_graph(
         nodes,
         "vigil_feed_forward",
@@ -140,6 +161,8 @@ def export_onnx(
         "vigil.architecture": model.architecture,
         "vigil.outputs": ",".join(OUTPUTS),
     }
+    if model.offset_column is not None:
+        metadata["vigil.offset_column"] = str(model.offset_column)
     if feature_names is not None:
         metadata["vigil.feature_names"] = json.dumps(list(feature_names))
     helper.set_model_props(onnx_model, metadata)

@@ -49,6 +49,13 @@ class MLPConfig:
     n_negative / n_positive of the training set, ``"none"`` 1, a float that value. A
     weighted model's probabilities are not calibrated to the base rate; alert thresholds
     are chosen on the validation false-positive rate instead.
+
+    ``offset_column`` makes the net a correction on top of one input column that already
+    is a log-odds (PowerShell's ``wide_logit``): logit = s * x[:, column] + f(x), the loss
+    on that sum, s a scalar learned from 1 without weight decay (it can damp a
+    miscalibrated column). Stacked as a plain input, the net memorised through the hashed
+    n-gram columns and under-used the stronger wide score; as an offset it starts from it
+    and only learns what it misses. None: no offset, the plain net.
     """
 
     hidden: tuple[int, ...] = (64, 32)
@@ -61,6 +68,7 @@ class MLPConfig:
     patience: int = 5
     class_weight: ClassWeight = "balanced"
     seed: int = 0
+    offset_column: int | None = None
 
     def __post_init__(self) -> None:
         hidden = tuple(self.hidden)
@@ -78,6 +86,12 @@ class MLPConfig:
             ("max_epochs", _is_int(self.max_epochs) and self.max_epochs >= 1, "an int >= 1"),
             ("patience", _is_int(self.patience) and self.patience >= 1, "an int >= 1"),
             ("seed", _is_int(self.seed) and 0 <= self.seed < 2**63, "an int in [0, 2**63)"),
+            (
+                "offset_column",
+                self.offset_column is None
+                or (_is_int(self.offset_column) and self.offset_column >= 0),
+                "None or an int >= 0",
+            ),
         ]
         for name, ok, expected in checks:
             if not ok:
@@ -153,6 +167,10 @@ class HiddenLayer(nn.Module):
 class FeedForwardNet(nn.Module):
     """Standardize the input, then hidden layers, then one logit per row.
 
+    With ``offset_column`` set, the logit is ``offset_scale * x[:, offset_column]`` (the
+    raw column, not standardized) plus the net's output: the net is a correction to a
+    score that already is a log-odds. ``offset_scale`` is a learned scalar, 1 at first.
+
     ``mean`` and ``std`` are buffers fitted on the training matrix by
     :meth:`fit_standardization`; :func:`vigil.train.export.export_onnx` folds them and the
     batch norms into plain Gemm nodes.
@@ -168,6 +186,7 @@ class FeedForwardNet(nn.Module):
         *,
         negative_slope: float = 0.01,
         dropout: float = 0.1,
+        offset_column: int | None = None,
     ) -> None:
         super().__init__()
         if n_features < 1 or not hidden:
@@ -175,6 +194,14 @@ class FeedForwardNet(nn.Module):
                 f"a feed-forward net needs >= 1 feature and >= 1 hidden layer, got "
                 f"{n_features} features and hidden={tuple(hidden)!r}"
             )
+        if offset_column is not None and not 0 <= offset_column < n_features:
+            raise ModelError(
+                f"offset column {offset_column} is outside the {n_features} input columns"
+            )
+        self.offset_column = offset_column
+        self.offset_scale: nn.Parameter | None = None
+        if offset_column is not None:
+            self.offset_scale = nn.Parameter(torch.ones(()))
         self.n_features = n_features
         self.hidden = tuple(hidden)
         self.negative_slope = negative_slope
@@ -194,9 +221,10 @@ class FeedForwardNet(nn.Module):
     def architecture(self) -> str:
         """One line naming the shape, recorded in exported models."""
         widths = "-".join(str(w) for w in (self.n_features, *self.hidden, 1))
+        offset = "" if self.offset_column is None else f" offset=column[{self.offset_column}]"
         return (
             f"vigil.feed_forward/1 widths={widths} activation=leaky_relu({self.negative_slope})"
-            " output=sigmoid"
+            f"{offset} output=sigmoid"
         )
 
     @torch.no_grad()
@@ -217,8 +245,10 @@ class FeedForwardNet(nn.Module):
         z = (x - self.mean) / self.std
         for layer in self.layers:
             z = layer(z)
-        out: torch.Tensor = self.head(z)
-        return out.squeeze(-1)
+        out: torch.Tensor = self.head(z).squeeze(-1)
+        if self.offset_column is not None and self.offset_scale is not None:
+            out = out + self.offset_scale * x[:, self.offset_column]
+        return out
 
 
 @dataclass
@@ -279,6 +309,11 @@ def train_mlp(
             f"x_val has {xv_np.shape[1]} columns, expected {xt_np.shape[1]} like x_train; "
             "featurize both splits with the same extractor"
         )
+    if config.offset_column is not None and config.offset_column >= xt_np.shape[1]:
+        raise DataError(
+            f"MLPConfig.offset_column is {config.offset_column} but the matrix has "
+            f"{xt_np.shape[1]} columns"
+        )
     yt_np = _labels(y_train, xt_np.shape[0], "y_train")
     yv_np = _labels(y_val, xv_np.shape[0], "y_val")
     n_pos = int(yt_np.sum())
@@ -306,6 +341,7 @@ def train_mlp(
             config.hidden,
             negative_slope=config.negative_slope,
             dropout=config.dropout,
+            offset_column=config.offset_column,
         )
         model.fit_standardization(xt_np)
         x_tr = torch.from_numpy(xt_np)

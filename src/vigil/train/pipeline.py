@@ -334,6 +334,12 @@ def _train_feed_forward(
     x_validation = featurize(extractor, validation_text, progress)
     if wide is not None:
         x_train[:, wide.extractor.wide_column] = wide.out_of_fold
+        if config.offset_column is None:
+            # The net corrects the wide log-odds instead of taking them as one more input:
+            # stacked, it memorised through the hashed columns and ignored them.
+            from dataclasses import replace
+
+            config = replace(config, offset_column=wide.extractor.wide_column)
 
     def on_epoch(epoch: int, total: int, _: dict[str, float]) -> None:
         if progress:
