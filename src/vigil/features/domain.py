@@ -42,7 +42,7 @@ __all__ = [
     "IntelView",
 ]
 
-_FEATURES_VERSION = "3"
+_FEATURES_VERSION = "2"
 _STATE_FORMAT = "vigil.domain-state/1"
 
 #: Distinct names per block of feature work: the per-row histograms stay in cache
@@ -63,9 +63,6 @@ _LM = ("lm:name_mean", "lm:name_min", "lm:label_mean", "lm:label_min")
 _WORDS = ("words:coverage", "words:count", "words:longest")
 _SUFFIX = ("suffix:labels", "suffix:known", "suffix:private", "suffix:risk")
 _IDN = ("idn:punycode", "idn:non_ascii", "idn:mixed_scripts")
-#: The part left of the registered domain ("www", or a DGA label on a dynamic-DNS parent
-#: such as ``xkqjvbn.mooo.com``, whose registered label "mooo" looks harmless).
-_SUB = ("sub:length", "sub:entropy", "sub:digit_share", "sub:lm_mean", "sub:lm_min")
 #: Log-odds of a logistic regression over hashed character 1-4-grams of the whole name
 #: (see ``features/_charhash.py``); 0 when the state has none.
 _NGRAM = ("ngram:logit",)
@@ -79,7 +76,6 @@ FEATURE_NAMES: tuple[str, ...] = (
     *_WORDS,
     *_SUFFIX,
     *_IDN,
-    *_SUB,
     *_NGRAM,
     *_INTEL,
 )
@@ -91,7 +87,6 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "dictionary words": _WORDS,
     "public suffix": _SUFFIX,
     "internationalized name": _IDN,
-    "subdomain": _SUB,
     "character n-grams": _NGRAM,
     "threat intelligence": _INTEL,
 }
@@ -286,7 +281,6 @@ class _Parts:
     name: lex.Buffer
     label: lex.Buffer
     split: Split
-    sub: lex.Buffer  # everything left of the registered label, without its last dot
 
     @classmethod
     def of(cls, names: pa.Array) -> _Parts:
@@ -295,11 +289,7 @@ class _Parts:
         label = lex.Buffer(
             *_gather(name.data, split.effective_label_start, split.effective_label_end)
         )
-        starts = name.offsets[:-1]
-        sub = lex.Buffer(
-            *_gather(name.data, starts, np.maximum(split.effective_label_start - 1, starts))
-        )
-        return cls(name, label, split, sub)
+        return cls(name, label, split)
 
     @property
     def suffix_label_count(self) -> NDArray[np.int64]:
@@ -600,9 +590,6 @@ def _lexical_block(names: pa.Array, state: DomainState) -> NDArray[np.float32]:
     name_mean, name_min = lex.trigram_scores(state.name_lm, name)
     label_mean, label_min = lex.trigram_scores(state.label_lm, label)
     coverage, words, longest_word = lex.english_words().segment(label)
-    sub_stats = lex.char_stats(parts.sub)
-    sub_mean, sub_min = lex.trigram_scores(state.label_lm, parts.sub)
-    has_sub = parts.sub.lengths > 0
     columns = [
         name_stats[:, 0],
         split.labels,
@@ -622,11 +609,6 @@ def _lexical_block(names: pa.Array, state: DomainState) -> NDArray[np.float32]:
         split.private,
         state.risk_of(split.suffix_hash),
         *_idn_flags(names).T,
-        sub_stats[:, 0],
-        sub_stats[:, 1],
-        sub_stats[:, 2],
-        np.where(has_sub, sub_mean, 0.0),
-        np.where(has_sub, sub_min, 0.0),
     ]
     out = np.empty((len(names), len(columns)), dtype=np.float32)
     for i, column in enumerate(columns):
