@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,6 @@ DNS_EVENTS = 200_000
 
 def run_demo(*, events: int, workdir: Path, seed: int, console: Any) -> dict[str, float]:
     """Generate, train, score with one SQL statement, report. Returns the headline figures."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from vigil.config import Profile
@@ -63,13 +63,7 @@ def run_demo(*, events: int, workdir: Path, seed: int, console: Any) -> dict[str
     )
     console.print(f"[bold]vigil demo[/] in {workdir}/ ({events:,} events, seed {seed})")
 
-    progress = Progress(
-        TextColumn("{task.description:<28}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
+    progress = _progress_bar(console)
     with progress:
         task = progress.add_task("generating process events", total=1)
         event_table = generate_events(events, seed=seed)
@@ -86,16 +80,9 @@ def run_demo(*, events: int, workdir: Path, seed: int, console: Any) -> dict[str
         session.sql("create table events as select * from generated_events")
         session.connection.unregister("generated_events")
 
-        tasks: dict[str, Any] = {}
-
-        def on_progress(step: str, done: int, total: int) -> None:
-            label = {
-                "features": "extracting training features",
-                "training": "training (epochs)",
-            }.get(step, step)
-            if step not in tasks:
-                tasks[step] = progress.add_task(label, total=total)
-            progress.update(tasks[step], completed=done, total=total)
+        on_progress = _reporter(
+            progress, features="extracting training features", training="training (epochs)"
+        )
 
         report = train_detection(
             "powershell",
@@ -199,6 +186,30 @@ def run_demo(*, events: int, workdir: Path, seed: int, console: Any) -> dict[str
     }
 
 
+def _progress_bar(console: Any) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def _reporter(progress: Any, **labels: str) -> Callable[[str, int, int], None]:
+    """A training progress callback drawing one bar per step (``labels`` renames steps)."""
+    tasks: dict[str, Any] = {}
+
+    def on_progress(step: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = progress.add_task(labels.get(step, step), total=total)
+        progress.update(tasks[step], completed=done, total=total)
+
+    return on_progress
+
+
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -217,7 +228,6 @@ def _unlisted(table: Any, intel: Any) -> Any:
 def _domain_part(session: Any, train_table: Any, *, seed: int, console: Any) -> dict[str, float]:
     """Domain risk: train trees with a generated blocklist as intel, score a DNS log in SQL."""
     import pyarrow as pa
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from vigil.datasets.domains import generate_dns_log, generate_domains
@@ -227,13 +237,7 @@ def _domain_part(session: Any, train_table: Any, *, seed: int, console: Any) -> 
     from vigil.train.trees import TreeConfig
 
     bound = session.detection("domain")
-    progress = Progress(
-        TextColumn("{task.description:<28}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
+    progress = _progress_bar(console)
     with progress:
         task = progress.add_task("generating DNS queries", total=2)
         held_out = _unlisted(generate_domains(HELD_OUT_DOMAINS, seed=seed + 13), session.intel)
@@ -246,16 +250,9 @@ def _domain_part(session: Any, train_table: Any, *, seed: int, console: Any) -> 
         session.connection.unregister("generated_dns")
         progress.update(task, advance=1)
 
-        tasks: dict[str, Any] = {}
-
-        def on_progress(step: str, done: int, total: int) -> None:
-            label = {
-                "features": "domain features",
-                "training": "training trees (rounds)",
-            }.get(step, step)
-            if step not in tasks:
-                tasks[step] = progress.add_task(label, total=total)
-            progress.update(tasks[step], completed=done, total=total)
+        on_progress = _reporter(
+            progress, features="domain features", training="training trees (rounds)"
+        )
 
         report = train_detection(
             "domain",
