@@ -291,9 +291,10 @@ def _domain_part(session: Any, train_table: Any, *, seed: int, console: Any) -> 
     ((n_queries, n_distinct, n_malicious),) = session.sql(
         "select count(*), count(distinct query), coalesce(sum(label), 0) from dns"
     ).fetchall()
-    ((n_alerts, n_true, n_listed),) = session.sql(
+    ((n_alerts, n_true, n_listed, n_names, n_benign_names),) = session.sql(
         "select count(*), coalesce(sum(label), 0), "
-        "count(*) filter (where list_contains(indicators, 'listed:demo_blocklist')) "
+        "count(*) filter (where list_contains(indicators, 'listed:demo_blocklist')), "
+        "count(distinct lower(query)), count(distinct lower(query)) filter (where label = 0) "
         "from domain_alerts"
     ).fetchall()
     m = report.manifest
@@ -313,7 +314,8 @@ def _domain_part(session: Any, train_table: Any, *, seed: int, console: Any) -> 
         f"DNS log: {n_queries:,} queries ({n_distinct:,} distinct) scored in {seconds:.2f}s "
         f"with one SQL statement ([bold]{rows_per_s:,.0f} rows/s[/]); {n_alerts:,} alerts "
         f"({n_listed:,} exact blocklist hits, the rest predicted), {n_true:,} of them on the "
-        f"{n_malicious:,} malicious queries"
+        f"{n_malicious:,} malicious queries; {n_names:,} distinct names alerted, "
+        f"{n_benign_names:,} of them benign"
     )
     top = session.sql(
         "select query, max(risk) risk, any_value(indicators) indicators, count(*) n "
