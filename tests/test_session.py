@@ -86,3 +86,41 @@ def test_a_broken_intel_source_is_a_clear_config_error(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="ftp"):
         vigil.connect()
+
+
+def test_an_ensemble_defined_in_vigil_toml_is_a_sql_function_and_a_cli_detection(
+    tmp_path: Path, publish_model: Callable[..., Any]
+) -> None:
+    from typer.testing import CliRunner
+
+    from vigil.cli import app
+
+    publish_model(bias=-3.0, threshold=0.4)  # powershell@1, production
+    publish_model(bias=3.0, threshold=0.8, alias="staging")  # powershell@2
+    (tmp_path / "vigil.toml").write_text(
+        '[profiles.dev]\ndatabase = ":memory:"\nstore = "models"\n\n'
+        "[detections.powershell_pair]\n"
+        'extractor = "powershell"\nmembers = ["powershell@production", "powershell@staging"]\n'
+        'combine = "max"\nscore_sql = "vigil_pair"\n\n'
+        "[detections.powershell]\nthreshold = 0.9\n"
+    )
+    with vigil.connect() as con:
+        ((pair, single),) = con.sql(
+            "select vigil_pair('Get-Date'), vigil_powershell_score('Get-Date')"
+        ).fetchall()
+        assert pair > 0.9 > 0.1 > single
+        assert con.detection("powershell_pair").threshold == pytest.approx(0.8)
+        assert con.detection("powershell").threshold == 0.9
+    scored = CliRunner().invoke(app, ["score", "powershell_pair"], input="Get-Date\n")
+    assert scored.exit_code == 0, scored.output
+    assert float(scored.stdout) == pytest.approx(pair, abs=1e-6)
+
+
+def test_a_bad_detection_table_names_itself(tmp_path: Path) -> None:
+    from vigil.errors import ConfigError
+
+    (tmp_path / "vigil.toml").write_text(
+        '[profiles.dev]\n\n[detections.broken]\nmembers = ["x@1"]\ncombine = "median"\n'
+    )
+    with pytest.raises(ConfigError, match=r"\[detections.broken\]"):
+        vigil.connect()

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from vigil.config import Profile
+    from vigil.runtime.detection import Detection
     from vigil.store import Store
 
 app = typer.Typer(
@@ -122,15 +123,14 @@ def train(
     ] = True,
 ) -> None:
     """Train a model on labelled data and publish it as a new version."""
-    from vigil.runtime.detection import BUILTIN_DETECTIONS
     from vigil.train.data import labelled, read_table
     from vigil.train.pipeline import TREE_EXTRACTORS, train_detection
 
-    _known_detection(detection)
+    spec = _known_detection(detection)
     table = read_table(data)
     rows = labelled(table, text_col=text_col, label_col=label_col, where=str(data))
     config: Any
-    if BUILTIN_DETECTIONS[detection].extractor in TREE_EXTRACTORS:
+    if spec.extractor in TREE_EXTRACTORS:
         from vigil.train.trees import TreeConfig
 
         config = TreeConfig(seed=seed)
@@ -140,10 +140,10 @@ def train(
         config = MLPConfig(seed=seed)
         if epochs is not None:
             config = MLPConfig(seed=seed, max_epochs=epochs)
-    snapshot = _intel_for(detection) if intel else None
+    snapshot = _intel_for(spec) if intel else None
     with _progress() as progress:
         report = train_detection(
-            detection,
+            spec,
             rows,
             _store(store),
             config=config,
@@ -199,11 +199,10 @@ def evaluate(
     ] = True,
 ) -> None:
     """Figures on labelled data (ROC AUC, PR AUC, TPR at FPR), then one JSON line."""
-    from vigil.runtime.detection import BUILTIN_DETECTIONS
     from vigil.train.data import labelled, read_table
     from vigil.train.report import evaluate_detection, render
 
-    _known_detection(detection)
+    spec = _known_detection(detection)
     rows = labelled(read_table(data), text_col=text_col, label_col=label_col, where=str(data))
     baseline_rows = None
     if baseline_train is not None:
@@ -213,12 +212,11 @@ def evaluate(
             label_col=label_col,
             where=str(baseline_train),
         )
-    spec = BUILTIN_DETECTIONS[detection]
-    if model != spec.model_alias:
+    if model != spec.model_alias and not spec.members:
         from dataclasses import replace
 
         spec = replace(spec, model_alias=model)
-    snapshot = _intel_for(detection) if intel else None
+    snapshot = _intel_for(spec) if intel else None
     report = evaluate_detection(
         spec.bind(_store(store), intel=snapshot),
         rows,
@@ -246,11 +244,9 @@ def score(
     ] = True,
 ) -> None:
     """Read one input per stdin line, write one score per stdout line (nan for NULL)."""
-    from vigil.runtime.detection import BUILTIN_DETECTIONS
-
-    _known_detection(detection)
-    snapshot = _intel_for(detection) if intel else None
-    bound = BUILTIN_DETECTIONS[detection].bind(_store(store), intel=snapshot)
+    spec = _known_detection(detection)
+    snapshot = _intel_for(spec) if intel else None
+    bound = spec.bind(_store(store), intel=snapshot)
     out = sys.stdout
     for batch in _batches(_read_inputs(jsonl), max(1, batch_size)):
         if explain:
@@ -416,22 +412,24 @@ def models_rollback(
 # -- plumbing -------------------------------------------------------------------------------
 
 
-def _intel_for(detection: str) -> Any:
+def _intel_for(detection: Detection) -> Any:
     """The profile's threat intelligence, for detections whose features look entities up."""
-    from vigil.runtime.detection import BUILTIN_DETECTIONS
     from vigil.session import profile_intel, uses_intel
 
-    if not uses_intel(BUILTIN_DETECTIONS[detection]):
+    if not uses_intel(detection):
         return None
     return profile_intel(_profile())
 
 
-def _known_detection(name: str) -> None:
+def _known_detection(name: str) -> Detection:
+    """The built-in or ``vigil.toml``-defined detection called ``name``."""
     from vigil.errors import DetectionNotFound
-    from vigil.runtime.detection import BUILTIN_DETECTIONS
+    from vigil.session import profile_detections
 
-    if name not in BUILTIN_DETECTIONS:
-        raise DetectionNotFound(name, BUILTIN_DETECTIONS)
+    known = profile_detections(_profile())
+    if name not in known:
+        raise DetectionNotFound(name, known)
+    return known[name]
 
 
 class _progress:

@@ -38,6 +38,7 @@ class Profile:
     detections: tuple[str, ...] = ()
     storage_options: Mapping[str, Any] = field(default_factory=dict)
     intel: Mapping[str, Any] = field(default_factory=dict)
+    detection_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source: str = "built-in defaults"
 
     def __post_init__(self) -> None:
@@ -52,13 +53,14 @@ class Profile:
         data["detections"] = list(self.detections)
         data["storage_options"] = dict(self.storage_options)
         data["intel"] = dict(self.intel)
+        data.pop("detection_tables")  # [detections.NAME] is top-level, shared by profiles
         data.pop("source")
         data.pop("name")  # the name is the TOML section's, [profiles.NAME]
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, name: str, source: str) -> Profile:
-        known = set(cls.__dataclass_fields__) - {"name", "source"}
+        known = set(cls.__dataclass_fields__) - {"name", "source", "detection_tables"}
         unknown = set(data) - known
         if unknown:
             raise ConfigError(
@@ -136,6 +138,15 @@ def load_profile(
                 f"{path}: no [profiles.{name}] section (profiles defined: {known}); add one "
                 "or pick another with VIGIL_PROFILE"
             )
+        tables = data.get("detections", {})
+        if not isinstance(tables, Mapping) or not all(
+            isinstance(t, Mapping) for t in tables.values()
+        ):
+            raise ConfigError(
+                f"{path}: [detections] must hold tables, e.g. [detections.domain_ensemble]"
+            )
+        if tables:
+            profile = replace(profile, detection_tables=dict(tables))
         if shared_intel or profile.intel:
             # [intel] applies to every profile; a profile's own intel table adds to it.
             merged = _merge_intel(shared_intel, profile.intel)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vigil.config import Profile, load_profile
-from vigil.errors import DetectionNotFound, EngineError
+from vigil.errors import ConfigError, DetectionNotFound, EngineError
 from vigil.runtime.detection import BUILTIN_DETECTIONS, BoundDetection, Detection
 
 if TYPE_CHECKING:
@@ -41,13 +41,14 @@ class Session:
                     f"cannot open DuckDB database {database} (profile {profile.name!r}): {exc}"
                 ) from exc
         self.connection = connection
-        names = profile.detections or tuple(BUILTIN_DETECTIONS)
+        known = profile_detections(profile)
+        names = profile.detections or tuple(known)
         self.intel: IntelSnapshot | None = None
         self.detections: dict[str, BoundDetection] = {}
         for name in names:
-            if name not in BUILTIN_DETECTIONS:
-                raise DetectionNotFound(name, BUILTIN_DETECTIONS)
-            self.detections[name] = self._bind(BUILTIN_DETECTIONS[name])
+            if name not in known:
+                raise DetectionNotFound(name, known)
+            self.detections[name] = self._bind(known[name])
         self.functions = duckdb_engine.register(connection, self.detections.values())
 
     def sql(self, query: str, params: Any = None) -> duckdb.DuckDBPyRelation:
@@ -113,6 +114,30 @@ class Session:
             f"<vigil.Session profile={self.profile.name!r} database={self.profile.database!r} "
             f"store={self.profile.store!r} detections={list(self.detections)}>"
         )
+
+
+def profile_detections(profile: Profile) -> dict[str, Detection]:
+    """The built-in detections and those ``vigil.toml`` defines under ``[detections.NAME]``.
+
+    A table named like a built-in changes only the keys it sets (``threshold``, ...); any
+    other name defines a new detection, e.g. an ensemble of model versions::
+
+        [detections.domain_ensemble]
+        extractor = "domain"
+        members = ["domain@production", "domain@staging"]
+        combine = "max"
+    """
+    detections = dict(BUILTIN_DETECTIONS)
+    for name, table in profile.detection_tables.items():
+        where = f"{profile.source}: [detections.{name}]"
+        try:
+            base = detections[name].to_dict() if name in detections else {"name": name}
+            detections[name] = Detection.from_dict({**base, **table, "name": name})
+        except TypeError as exc:  # a missing required key, e.g. extractor
+            raise ConfigError(f'{where}: {exc}; it needs at least extractor = "..."') from exc
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from exc
+    return detections
 
 
 def uses_intel(detection: Detection) -> bool:
