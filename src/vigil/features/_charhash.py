@@ -23,6 +23,8 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from vigil.features.normalize import buffers
+
 #: n-gram sizes (the peer baseline uses 1-4 for domains).
 NGRAM_SIZES = (1, 2, 3, 4)
 _MULTIPLIER = {1: 0x9E3779B1, 2: 0x85EBCA77, 3: 0xC2B2AE3D, 4: 0x27D4EB2F}
@@ -45,13 +47,7 @@ def ngram_rows(
     n = len(array)
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
-    offsets_buffer, data_buffer = array.buffers()[1], array.buffers()[2]
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[array.offset : array.offset + n + 1]
-    data = (
-        np.frombuffer(data_buffer, dtype=np.uint8)
-        if data_buffer is not None
-        else np.zeros(0, np.uint8)
-    )
+    data, offsets = buffers(array)
     valid = np.asarray(array.is_valid(), dtype=bool)
     lengths = np.where(valid, np.minimum(np.diff(offsets), MAX_BYTES), 0)
     # One flat stream "^name$^name$...": every row framed, rows back to back.
@@ -66,9 +62,9 @@ def ngram_rows(
     if n_bytes:
         destination = _byte_positions(framed_length, total)
         byte_rows = row_of[destination]
-        contiguous = n_bytes == int(offsets[-1] - offsets[0])
+        contiguous = n_bytes == int(offsets[-1])
         if contiguous:  # the usual case: no clipped rows, no nulls holding bytes
-            source = data[offsets[0] : offsets[-1]]
+            source = data
         else:
             within = np.arange(n_bytes, dtype=np.int64) - np.repeat(
                 np.cumsum(lengths) - lengths, lengths

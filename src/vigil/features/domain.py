@@ -629,6 +629,13 @@ def _intel_columns(hits: DomainHits) -> NDArray[np.float32]:
     ).astype(np.float32)
 
 
+def registered_domains(names: pa.Array) -> pa.Array:
+    """The registered domain (eTLD+1) of each normalized, non-null name, on the same suffix
+    split the features use (training groups near-copies by it)."""
+    registered, _ = _registered_and_suffix(as_string_array(names))
+    return registered
+
+
 def _registered_and_suffix(
     names: pa.Array, parts: _Parts | None = None
 ) -> tuple[pa.Array, pa.Array]:

@@ -43,6 +43,8 @@ def normalized_entities(extractor_name: str, values: pa.Array) -> pa.Array:
 def group_keys(extractor_name: str, entities: pa.Array) -> pa.Array:
     """What makes two entities near-copies: the registered domain, or the /24 (/64)."""
     if extractor_name == "domain":
+        from vigil.features.domain import registered_domains
+
         return registered_domains(entities)
     import ipaddress
 
@@ -55,21 +57,6 @@ def group_keys(extractor_name: str, entities: pa.Array) -> pa.Array:
         prefix = 24 if address.version == 4 else 64
         keys.append(str(ipaddress.ip_network(f"{address}/{prefix}", strict=False)))
     return pa.array(keys, type=pa.large_string())
-
-
-def registered_domains(domains: pa.Array) -> pa.Array:
-    """eTLD+1 of each name (public suffix list bundled with tldextract, no network)."""
-    import tldextract
-
-    extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-    out: list[str | None] = []
-    for name in domains.to_pylist():  # per value: training-time only, ~3 µs each
-        if name is None:
-            out.append(None)
-            continue
-        parts = extract(name)
-        out.append(parts.top_domain_under_public_suffix or name)
-    return pa.array(out, type=pa.large_string())
 
 
 def attach_feature_state(model_bytes: bytes, state: dict[str, Any] | None) -> bytes:

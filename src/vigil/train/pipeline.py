@@ -247,33 +247,19 @@ def train_detection(
     """
     if isinstance(detection, str):
         detection = BUILTIN_DETECTIONS[detection]
+    common: dict[str, Any] = {
+        "config": config,
+        "validation_share": validation_share,
+        "target_fpr": target_fpr,
+        "alias": alias,
+        "seed": seed,
+        "progress": progress,
+    }
     if detection.extractor in TREE_EXTRACTORS:
         from vigil.train.entity import train_tree_detection
 
-        return train_tree_detection(
-            detection,
-            data,
-            store,
-            config=config,
-            validation_share=validation_share,
-            target_fpr=target_fpr,
-            alias=alias,
-            seed=seed,
-            intel=intel,
-            progress=progress,
-        )
-    return _train_feed_forward(
-        detection,
-        data,
-        store,
-        config=config,
-        validation_share=validation_share,
-        target_fpr=target_fpr,
-        augment_data=augment_data,
-        alias=alias,
-        seed=seed,
-        progress=progress,
-    )
+        return train_tree_detection(detection, data, store, intel=intel, **common)
+    return _train_feed_forward(detection, data, store, augment_data=augment_data, **common)
 
 
 def _train_feed_forward(
