@@ -59,12 +59,15 @@ class FeatureMatrix:
     """A batch of features: ``values[i]`` describes input ``i``.
 
     ``valid[i]`` is False where input ``i`` was null: its row is all zeros and its score
-    must come out as NULL / NaN, never as a number.
+    must come out as NULL / NaN, never as a number. ``listed[i]``, from extractors that look
+    entities up in threat intelligence, is True where a source lists input ``i`` exactly
+    (found by the same lookup that made the features, so a detection need not ask again).
     """
 
     values: NDArray[np.float32]
     names: tuple[str, ...]
     valid: NDArray[np.bool_]
+    listed: NDArray[np.bool_] | None = None
 
     def __post_init__(self) -> None:
         if self.values.ndim != 2 or self.values.shape[1] != len(self.names):
@@ -79,6 +82,17 @@ class FeatureMatrix:
 
     def column(self, name: str) -> NDArray[np.float32]:
         return self.values[:, self.names.index(name)]
+
+
+def exactly_listed(hits: Any) -> NDArray[np.bool_]:
+    """Where intel hits name the entity itself in a source and no allow source covers it."""
+    import pyarrow.compute as pc
+
+    listed = np.asarray(pc.fill_null(pc.list_value_length(hits.exact_sources), 0)) > 0
+    allowed = getattr(hits, "allowed", None)  # vigil.intel's hits also carry allow-lists
+    if allowed is not None:
+        listed &= ~np.asarray(allowed, dtype=bool)
+    return listed
 
 
 def distinct(values: StringColumn) -> tuple[pa.Array, NDArray[np.int64], NDArray[np.bool_]]:

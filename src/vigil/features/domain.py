@@ -27,7 +27,7 @@ from vigil.features import _lexical as lex
 from vigil.features._charhash import NgramLogit
 from vigil.features._hashindex import HashIndex
 from vigil.features._suffixes import Split, hash_strings, public_suffixes
-from vigil.features.base import FeatureMatrix, FeatureSpec
+from vigil.features.base import FeatureMatrix, FeatureSpec, exactly_listed
 from vigil.features.entities import normalize_domains
 from vigil.features.normalize import buffers, from_buffers
 
@@ -473,20 +473,25 @@ class DomainExtractor:
     def transform(self, values: StringColumn) -> FeatureMatrix:
         state = self._require_state()
         batch = _Batch.of(values)
-        per_name = self._features(batch.names, state)
-        matrix = batch.broadcast(per_name)
-        return FeatureMatrix(matrix, FEATURE_NAMES, batch.valid)
+        per_name, hits = self._features(batch.names, state)
+        listed = None if hits is None else batch.broadcast(exactly_listed(hits), fill=False)
+        return FeatureMatrix(batch.broadcast(per_name), FEATURE_NAMES, batch.valid, listed)
 
-    def _features(self, names: pa.Array, state: DomainState) -> NDArray[np.float32]:
+    def _features(
+        self, names: pa.Array, state: DomainState
+    ) -> tuple[NDArray[np.float32], DomainHits | None]:
+        """Features of distinct names, and the intel hits they came from (None without)."""
         out = np.zeros((len(names), len(FEATURE_NAMES)), dtype=np.float32)
+        hits = None
         for start in range(0, len(names), BLOCK_ROWS):
             block = names.slice(start, BLOCK_ROWS)
             out[start : start + len(block), : -len(_INTEL) - 1] = _lexical_block(block, state)
         if state.ngram is not None and len(names):
             out[:, -len(_INTEL) - 1] = state.ngram(names)
         if self.intel is not None and len(names):
-            out[:, -len(_INTEL) :] = _intel_columns(self.intel.domain_hits(names))
-        return out
+            hits = self.intel.domain_hits(names)
+            out[:, -len(_INTEL) :] = _intel_columns(hits)
+        return out, hits
 
     def feature_table(self, values: StringColumn) -> pa.StructArray:
         """Per input: the name, its registered domain and suffix, and every feature.
@@ -496,7 +501,7 @@ class DomainExtractor:
         """
         state = self._require_state()
         batch = _Batch.of(values)
-        per_name = self._features(batch.names, state)
+        per_name, _ = self._features(batch.names, state)
         registered, suffix = _registered_and_suffix(batch.names)
         matrix = batch.broadcast(per_name)
         columns = [
@@ -525,13 +530,7 @@ class DomainExtractor:
         batch = _Batch.of(values)
         if self.intel is None or len(batch.names) == 0:
             return np.zeros(len(batch.row_name), dtype=bool)
-        hits = self.intel.domain_hits(batch.names)
-        counts = np.asarray(pc.fill_null(pc.list_value_length(hits.exact_sources), 0))
-        listed = counts > 0
-        allowed = getattr(hits, "allowed", None)  # vigil.intel's hits also carry allow-lists
-        if allowed is not None:
-            listed &= ~np.asarray(allowed, dtype=bool)
-        return batch.broadcast(listed, fill=False)
+        return batch.broadcast(exactly_listed(self.intel.domain_hits(batch.names)), fill=False)
 
     def indicators(self, values: StringColumn) -> pa.Array:
         """Per input, readable facts: ``listed:<source>``, ``parent-listed``, ``punycode``...

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from vigil._types import as_string_array
-from vigil.features.base import FeatureMatrix, FeatureSpec
+from vigil.features.base import FeatureMatrix, FeatureSpec, exactly_listed
 from vigil.features.entities import IPAddress, parse_ip
 
 if TYPE_CHECKING:
@@ -174,20 +174,23 @@ class IPExtractor:
 
     def transform(self, values: StringColumn) -> FeatureMatrix:
         batch = _Batch.of(values)
-        per_address = self._features(batch)
-        return FeatureMatrix(batch.broadcast(per_address), FEATURE_NAMES, batch.valid)
+        per_address, hits = self._features(batch)
+        listed = None if hits is None else batch.broadcast(exactly_listed(hits), fill=False)
+        return FeatureMatrix(batch.broadcast(per_address), FEATURE_NAMES, batch.valid, listed)
 
-    def _features(self, batch: _Batch) -> NDArray[np.float32]:
+    def _features(self, batch: _Batch) -> tuple[NDArray[np.float32], IPHits | None]:
+        """Features of distinct addresses, and the intel hits they came from (None without)."""
         out = np.zeros((len(batch.addresses), len(FEATURE_NAMES)), dtype=np.float32)
+        hits = None
         if not batch.addresses:
-            return out
+            return out, hits
         # per distinct address: the flags are ipaddress properties
         out[:, : len(_PROPERTIES)] = [_properties(a) for a in batch.addresses]
         if self.intel is not None:
             hits = self.intel.ip_hits(batch.canonical)
             bits = np.asarray([32 if a.version == 4 else 128 for a in batch.addresses])
             out[:, len(_PROPERTIES) :] = _intel_columns(hits, bits)
-        return out
+        return out, hits
 
     @property
     def feature_table_type(self) -> pa.StructType:
@@ -198,7 +201,7 @@ class IPExtractor:
     def feature_table(self, values: StringColumn) -> pa.StructArray:
         """Per input: the canonical address and every feature; null where not an address."""
         batch = _Batch.of(values)
-        matrix = batch.broadcast(self._features(batch))
+        matrix = batch.broadcast(self._features(batch)[0])
         columns = [pc.cast(batch.canonical.take(batch.take_index), pa.string())]
         columns += [pa.array(matrix[:, i]) for i in range(matrix.shape[1])]
         return pa.StructArray.from_arrays(
@@ -210,12 +213,7 @@ class IPExtractor:
         batch = _Batch.of(values)
         if self.intel is None or not batch.addresses:
             return np.zeros(len(batch.row_address), dtype=bool)
-        hits = self.intel.ip_hits(batch.canonical)
-        listed = np.asarray(pc.fill_null(pc.list_value_length(hits.exact_sources), 0)) > 0
-        allowed = getattr(hits, "allowed", None)
-        if allowed is not None:
-            listed &= ~np.asarray(allowed, dtype=bool)
-        return batch.broadcast(listed, fill=False)
+        return batch.broadcast(exactly_listed(self.intel.ip_hits(batch.canonical)), fill=False)
 
     def indicators(self, values: StringColumn) -> pa.Array:
         """Per input, readable facts (``listed:<source>``, ``private``...); null if invalid."""

@@ -320,13 +320,15 @@ class BoundDetection:
                 matrix = extractor.transform(uniques)
             except Exception as exc:  # an extractor bug must not fail the whole batch
                 columns[m] = self._score_row_by_row(extractor, scorer, model, uniques, exc)
-            else:
-                columns[m] = scorer.score(matrix.values, model=model)
-                # Values the extractor could not read as its entity (a URL path, garbage
-                # where a domain was expected) are NULL, not a score of an empty row.
-                columns[m][~matrix.valid] = np.nan
-            if listed is None and self.detection.listed_score is not None:
-                listed = self._listed(extractor, uniques)
+                if listed is None and self.detection.listed_score is not None:
+                    listed = self._listed(extractor, uniques)
+                continue
+            columns[m] = scorer.score(matrix.values, model=model)
+            # Values the extractor could not read as its entity (a URL path, garbage where
+            # a domain was expected) are NULL, not a score of an empty row.
+            columns[m][~matrix.valid] = np.nan
+            if listed is None:
+                listed = matrix.listed  # from the lookup the features made: no second one
         scores = self._combine(columns)
         if listed is not None and self.detection.listed_score is not None:
             scores = np.where(listed, np.maximum(scores, self.detection.listed_score), scores)
