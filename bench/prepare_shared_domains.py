@@ -33,7 +33,6 @@ the data README are dropped everywhere and every file holds each domain at most 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -44,6 +43,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import tldextract
+
+from _splits import in_test, rng  # bench/_splits.py, beside this script
 
 DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT_OUT = Path("/tmp/vigil-shared-domains")
@@ -72,11 +73,6 @@ _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 def etld1(domain: str) -> str:
     """Registered domain (eTLD+1); the name itself when it has none (bare suffix, IP)."""
     return _EXTRACT(domain).top_domain_under_public_suffix or domain
-
-
-def rng(seed: int, purpose: int) -> np.random.Generator:
-    """One independent stream per use, so changing one draw leaves the others alone."""
-    return np.random.default_rng([seed, purpose])
 
 
 def load(shared: Path) -> tuple[dict[str, list[Row]], int]:
@@ -110,11 +106,6 @@ def to_table(rows: list[Row]) -> pa.Table:
 
 def counts(rows: list[Row]) -> dict[str, int]:
     return dict(sorted(Counter(row[3] for row in rows).items()))
-
-
-def in_test(key: str, test_share: float, seed: int) -> bool:
-    bucket = int.from_bytes(hashlib.blake2b(f"{seed}:{key}".encode(), digest_size=4).digest())
-    return bucket % 10_000 < test_share * 10_000
 
 
 def write(folder: Path, train: list[Row], test: list[Row]) -> None:

@@ -24,7 +24,6 @@ cloud infrastructure", not "normal traffic"; the script prints how thin that sid
 from __future__ import annotations
 
 import argparse
-import hashlib
 import ipaddress
 import json
 from collections import Counter, defaultdict
@@ -36,6 +35,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
+
+from _splits import in_test, rng  # bench/_splits.py, beside this script
 
 DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT_OUT = Path("/tmp/vigil-shared-domains")
@@ -59,18 +60,8 @@ SCHEMA = pa.schema(
 Row = tuple[str, int, str, str]  # ip, label, category, family
 
 
-def rng(seed: int, purpose: int) -> np.random.Generator:
-    """One independent stream per use, so changing one draw leaves the others alone."""
-    return np.random.default_rng([seed, purpose])
-
-
 def slash24(ip: str) -> str:
     return ip.rsplit(".", 1)[0]
-
-
-def in_test(key: str, test_share: float, seed: int) -> bool:
-    bucket = int.from_bytes(hashlib.blake2b(f"{seed}:{key}".encode(), digest_size=4).digest())
-    return bucket % 10_000 < test_share * 10_000
 
 
 def to_table(rows: list[Row]) -> pa.Table:

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from vigil._types import as_string_array
+from vigil.features.normalize import buffers
 
 _BASE = np.uint64(0x100000001B3)  # the FNV-1 64-bit prime: odd, spreads bytes well
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -26,19 +27,11 @@ _SEEDS = (0x243F6A8885A308D3, 0x13198A2E03707344, 0xA4093822299F31D0, 0x082EFA98
 
 
 def _buffers(values: pa.Array) -> tuple[NDArray[np.int64], NDArray[np.uint8]]:
-    """Per-string start offsets (n + 1) and the UTF-8 bytes of a ``large_string`` array."""
+    """Per-string offsets (n + 1) and the UTF-8 bytes; nulls read as empty strings."""
     array = pc.fill_null(values, "") if values.null_count else values
     if not pa.types.is_large_string(array.type):
         array = pc.cast(array, pa.large_string())
-    _, offsets_buffer, data_buffer = array.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
-        array.offset : array.offset + len(array) + 1
-    ]
-    data = (
-        np.frombuffer(data_buffer, dtype=np.uint8)
-        if data_buffer is not None
-        else np.zeros(0, dtype=np.uint8)
-    )
+    data, offsets = buffers(array)
     return offsets, data
 
 
