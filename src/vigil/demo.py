@@ -29,7 +29,6 @@ def run_demo(*, events: int, workdir: Path, seed: int, console: Any) -> dict[str
     from vigil.features.powershell import PowerShellExtractor
     from vigil.session import Session
     from vigil.train.data import labelled
-    from vigil.train.evaluate import Metrics
     from vigil.train.mlp import MLPConfig
     from vigil.train.pipeline import train_detection
 
@@ -115,10 +114,7 @@ def run_demo(*, events: int, workdir: Path, seed: int, console: Any) -> dict[str
         scoring_seconds = time.perf_counter() - t0
         progress.update(task, advance=1)
 
-    held_metrics = Metrics.from_scores(held.label, held_scores).to_dict()
-    flagged = held_scores >= threshold
-    detection_rate = float(flagged[held.label == 1].mean())
-    false_positive_rate = float(flagged[held.label == 0].mean())
+    held_metrics, detection_rate, false_positive_rate = _held_out(held, held_scores, threshold)
     ((n_events, n_malicious_events),) = session.sql(
         "select count(*), coalesce(sum(label), 0) from events"
     ).fetchall()
@@ -186,6 +182,18 @@ def run_demo(*, events: int, workdir: Path, seed: int, console: Any) -> dict[str
     }
 
 
+def _held_out(held: Any, scores: Any, threshold: float) -> tuple[dict[str, Any], float, float]:
+    """Metrics of a held-out split, and its detection and false-positive rates at threshold."""
+    from vigil.train.evaluate import Metrics
+
+    flagged = scores >= threshold
+    return (
+        Metrics.from_scores(held.label, scores).to_dict(),
+        float(flagged[held.label == 1].mean()),
+        float(flagged[held.label == 0].mean()),
+    )
+
+
 def _progress_bar(console: Any) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -232,7 +240,6 @@ def _domain_part(session: Any, train_table: Any, *, seed: int, console: Any) -> 
 
     from vigil.datasets.domains import generate_dns_log, generate_domains
     from vigil.train.data import labelled
-    from vigil.train.evaluate import Metrics
     from vigil.train.pipeline import train_detection
     from vigil.train.trees import TreeConfig
 
@@ -284,10 +291,7 @@ def _domain_part(session: Any, train_table: Any, *, seed: int, console: Any) -> 
         seconds = time.perf_counter() - t0
         progress.update(task, advance=1)
 
-    metrics = Metrics.from_scores(held.label, held_scores).to_dict()
-    flagged = held_scores >= threshold
-    detection_rate = float(flagged[held.label == 1].mean())
-    false_positive_rate = float(flagged[held.label == 0].mean())
+    metrics, detection_rate, false_positive_rate = _held_out(held, held_scores, threshold)
     ((n_queries, n_distinct, n_malicious),) = session.sql(
         "select count(*), count(distinct query), coalesce(sum(label), 0) from dns"
     ).fetchall()
