@@ -8,6 +8,10 @@ first: a per-row Python UDF that extracts features for one string and runs the m
 one row; it is timed on a sample (it would take an hour on all rows) and reported as
 rows/s. Prints a table of figures, a per-stage profile of one batch, and ends with one
 JSON line.
+
+vigil remembers final scores across batches (a bounded memo). The events are scored with
+it emptied first (its hit rate is printed) and again with it off; the all-distinct lines
+are scored with it emptied first, so that figure gets no help from earlier runs.
 """
 
 from __future__ import annotations
@@ -79,6 +83,8 @@ def main() -> None:
     parser.add_argument("--naive-sample", type=int, default=5_000)
     args = parser.parse_args()
 
+    from dataclasses import replace
+
     from vigil.datasets.powershell import generate_events
     from vigil.engines import duckdb as duckdb_engine
     from vigil.runtime import BUILTIN_DETECTIONS
@@ -88,6 +94,12 @@ def main() -> None:
     print(f"training a small model in {workdir} ...", flush=True)
     build_model(workdir / "models")
     bound = BUILTIN_DETECTIONS["powershell"].bind(Store(workdir / "models"))
+    # The same detection without the memo, as other SQL functions, for comparison.
+    memo_off = replace(
+        BUILTIN_DETECTIONS["powershell"],
+        score_sql="vigil_powershell_score_no_memo",
+        indicators_sql="vigil_powershell_iocs_no_memo",
+    ).bind(Store(workdir / "models"), memo_size=0)
 
     print(f"generating {args.rows:,} events ...", flush=True)
     started = time.perf_counter()
@@ -108,7 +120,7 @@ def main() -> None:
     con.register("generated", events)
     con.sql("create table events as select row_number() over () as id, cmd from generated")
     con.unregister("generated")
-    duckdb_engine.register(con, [bound])
+    duckdb_engine.register(con, [bound, memo_off])
 
     fitted = bound.extractor_for(bound.scorer.current())
 
@@ -129,9 +141,15 @@ def main() -> None:
     )
 
     print("scoring with vigil_powershell_score ...", flush=True)
+    bound.clear_memo()
     vigil_seconds = timed(con, "select sum(vigil_powershell_score(cmd)) from events")
     rows_per_s = args.rows / vigil_seconds
-    print("scoring all-distinct lines (event id appended) ...", flush=True)
+    memo = bound.memo_stats
+    print("scoring with the memo off ...", flush=True)
+    no_memo_seconds = timed(con, "select sum(vigil_powershell_score_no_memo(cmd)) from events")
+    no_memo_rows_per_s = args.rows / no_memo_seconds
+    print("scoring all-distinct lines (event id appended; memo emptied first) ...", flush=True)
+    bound.clear_memo()
     distinct_seconds = timed(
         con, "select sum(vigil_powershell_score(cmd || ' #' || id::VARCHAR)) from events"
     )
@@ -157,7 +175,13 @@ def main() -> None:
     print(f"{'way':44s} {'rows':>10s} {'seconds':>9s} {'rows/s':>11s}")
     for way, rows, seconds, rate in (
         ("vigil_powershell_score (Arrow UDF)", args.rows, vigil_seconds, rows_per_s),
-        ("  same, every line distinct", args.rows, distinct_seconds, all_distinct_rows_per_s),
+        ("  same, memo off", args.rows, no_memo_seconds, no_memo_rows_per_s),
+        (
+            "  every line distinct (memo emptied first)",
+            args.rows,
+            distinct_seconds,
+            all_distinct_rows_per_s,
+        ),
         ("naive scalar Python UDF (sample)", args.naive_sample, naive_seconds, naive_rows_per_s),
     ):
         print(f"{way:44s} {rows:>10,} {seconds:>9.2f} {rate:>11,.0f}")
@@ -169,6 +193,11 @@ def main() -> None:
     print(
         f"distinct command lines: {distinct_share:.1%} of all events, "
         f"{chunk_distinct:.1%} within a 2,048-row chunk"
+    )
+    print(
+        f"memo hit rate on the events: {memo.hit_rate:.1%} of each batch's distinct lines "
+        f"({memo.hits:,} hits, {memo.misses:,} misses; memo of {memo.capacity:,}, "
+        "emptied first)"
     )
     print()
     print("where the time goes, one 2,048-row batch of distinct lines (ms):")
@@ -184,6 +213,9 @@ def main() -> None:
                 "speedup": round(rows_per_s / naive_rows_per_s, 1),
                 "all_distinct_rows_per_s": round(all_distinct_rows_per_s),
                 "all_distinct_speedup": round(all_distinct_rows_per_s / naive_rows_per_s, 1),
+                "rows_per_s_no_memo": round(no_memo_rows_per_s),
+                "memo_hit_rate": round(memo.hit_rate, 4),
+                "memo_size": memo.capacity,
                 "distinct_share": round(distinct_share, 4),
                 "threads": 1,
                 "max_abs_diff_vs_naive": check,

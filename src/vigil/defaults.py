@@ -14,6 +14,20 @@ ALIAS_RECHECK_SECONDS_REMOTE = 5.0
 #: one ORT thread each avoids oversubscribing the cores (bench/powershell_udf.py).
 ORT_THREADS = 1
 
+#: Final scores a bound detection remembers across batches (logs repeat: a DNS log asks for
+#: the same names all day). A hit costs a dict lookup (~0.1 µs) against ~5 µs to featurize
+#: and score a distinct value; 0 turns the memo off (vigil/runtime/memo.py).
+SCORE_MEMO_SIZE = 262_144
+
+#: Longer values (UTF-8 bytes) are never memoized: script blocks can be 1 MB, and hashing
+#: one for a lookup each batch would cost more than it saves.
+SCORE_MEMO_MAX_VALUE_BYTES = 1_024
+
+#: UTF-8 bytes of memoized value text a bound detection may hold. With SCORE_MEMO_SIZE
+#: entries (~115 bytes of Python objects and dict slot each, measured) the worst case is
+#: ~65 MB per bound detection; a DNS log's names (~30 bytes) fill it to ~40 MB.
+SCORE_MEMO_MAX_BYTES = 32 * 1024 * 1024
+
 #: Rows per batch when vigil itself batches (CLI scoring, training-set features).
 BATCH_ROWS = 8192
 

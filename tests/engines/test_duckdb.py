@@ -111,6 +111,25 @@ def test_running_connection_picks_up_a_promoted_model_on_its_next_query(
     assert rolled_back == pytest.approx(before)
 
 
+def test_lines_repeated_across_chunks_are_scored_once_per_connection(
+    store: Store, publish_model: PublishModel
+) -> None:
+    publish_model()
+    bound = BUILTIN_DETECTIONS["powershell"].bind(store)
+    connection = duckdb.connect()
+    connection.execute("SET threads = 1")
+    duckdb_engine.register(connection, [bound])
+    connection.sql(
+        "create table log as select 'Get-Service svc' || (i % 50) as cmd from range(20000) t(i)"
+    )
+    rows = connection.sql("select cmd, vigil_powershell_score(cmd) from log").fetchall()
+    assert bound.memo_stats.misses == 50
+    assert bound.memo_stats.hits >= 50 * (20000 // 2048 - 1)
+    unmemoized = BUILTIN_DETECTIONS["powershell"].bind(store, memo_size=0)
+    expected = unmemoized.score([r[0] for r in rows])
+    np.testing.assert_allclose([r[1] for r in rows], expected, rtol=0, atol=1e-12)
+
+
 def test_registering_twice_replaces_the_functions(
     con: duckdb.DuckDBPyConnection, bound: BoundDetection
 ) -> None:

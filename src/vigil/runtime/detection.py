@@ -12,9 +12,15 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from vigil.defaults import DEFAULT_ALIAS
+from vigil.defaults import (
+    DEFAULT_ALIAS,
+    SCORE_MEMO_MAX_BYTES,
+    SCORE_MEMO_MAX_VALUE_BYTES,
+    SCORE_MEMO_SIZE,
+)
 from vigil.errors import ConfigError, ModelNotFound, SlowPathWarning
 from vigil.runtime.explain import Explanation, explain_rows
+from vigil.runtime.memo import MemoStats, ScoreMemo
 from vigil.runtime.scorer import LoadedScorerModel, Scorer
 
 if TYPE_CHECKING:
@@ -136,12 +142,31 @@ class Detection:
                 values[key] = tuple(values[key])
         return cls(**values)
 
-    def bind(self, store: Store, *, intel: Any = None, **scorer_options: Any) -> BoundDetection:
+    def bind(
+        self,
+        store: Store,
+        *,
+        intel: Any = None,
+        memo_size: int = SCORE_MEMO_SIZE,
+        memo_max_value_bytes: int = SCORE_MEMO_MAX_VALUE_BYTES,
+        memo_max_bytes: int = SCORE_MEMO_MAX_BYTES,
+        **scorer_options: Any,
+    ) -> BoundDetection:
         """This detection ready to score, its model(s) followed in ``store``.
 
         ``intel`` is a threat-intelligence snapshot for extractors that look entities up.
+        ``memo_*`` bound the memo of scores across batches (``memo_size=0``: none); see
+        :class:`BoundDetection`. Other options go to each :class:`Scorer`.
         """
-        return BoundDetection(self, store, intel=intel, **scorer_options)
+        return BoundDetection(
+            self,
+            store,
+            intel=intel,
+            memo_size=memo_size,
+            memo_max_value_bytes=memo_max_value_bytes,
+            memo_max_bytes=memo_max_bytes,
+            **scorer_options,
+        )
 
 
 #: Detections that ship with vigil.
@@ -184,10 +209,23 @@ class BoundDetection:
     Each model version may carry fitted feature state (see
     :data:`~vigil.features.base.FEATURE_STATE_KEY`); the extractor for it is built once
     per version and swapped with the model.
+
+    :meth:`score` remembers final scores across batches in a bounded memo
+    (:mod:`vigil.runtime.memo`): at most ``memo_size`` values of at most
+    ``memo_max_value_bytes`` UTF-8 bytes each, ``memo_max_bytes`` of them in all; it is
+    emptied whenever a member model or the intel changes. ``memo_size=0`` turns it off.
     """
 
     def __init__(
-        self, detection: Detection, store: Store, *, intel: Any = None, **scorer_options: Any
+        self,
+        detection: Detection,
+        store: Store,
+        *,
+        intel: Any = None,
+        memo_size: int = SCORE_MEMO_SIZE,
+        memo_max_value_bytes: int = SCORE_MEMO_MAX_VALUE_BYTES,
+        memo_max_bytes: int = SCORE_MEMO_MAX_BYTES,
+        **scorer_options: Any,
     ) -> None:
         from vigil.features import get_extractor
 
@@ -207,7 +245,14 @@ class BoundDetection:
         weights = detection.weights or (1.0,) * len(self.scorers)
         total = float(sum(weights))
         self._weights = np.asarray([w / total for w in weights], dtype=np.float64)
-        self._extractors: dict[tuple[str, int, str], Extractor] = {}
+        self._extractors: dict[tuple[str, int, str, int], Extractor] = {}
+        if memo_size < 0:
+            raise ConfigError(f"detection {detection.name!r}: memo_size {memo_size} is negative")
+        self._memo = (
+            ScoreMemo(memo_size, max_value_bytes=memo_max_value_bytes, max_bytes=memo_max_bytes)
+            if memo_size
+            else None
+        )
 
     @property
     def name(self) -> str:
@@ -225,11 +270,24 @@ class BoundDetection:
         thresholds = np.asarray([s.threshold for s in self.scorers], dtype=np.float64)
         return float(self._combine(thresholds[:, None])[0])
 
+    @property
+    def memo_stats(self) -> MemoStats:
+        """Hits and misses of the score memo (distinct values per batch), entries held."""
+        if self._memo is None:
+            return MemoStats(0, 0, 0, 0)
+        return self._memo.stats
+
+    def clear_memo(self) -> None:
+        """Forget every memoized score and zero the memo's counters."""
+        if self._memo is not None:
+            self._memo.clear()
+
     def extractor_for(self, model: LoadedScorerModel) -> Extractor:
         """The extractor that computes ``model``'s features (its fitted state, live intel)."""
         from vigil.features import fitted_extractor
 
-        key = (model.manifest.detection, model.manifest.version, model.manifest.sha256)
+        manifest = model.manifest
+        key = (manifest.detection, manifest.version, manifest.sha256, id(self.intel))
         extractor = self._extractors.get(key)
         if extractor is None:
             extractor = fitted_extractor(
@@ -241,14 +299,21 @@ class BoundDetection:
         return extractor
 
     def score(self, values: StringColumn) -> NDArray[np.float64]:
-        """One score per input, NaN where the input is null; never fails on odd input."""
+        """One score per input, NaN where the input is null; never fails on odd input.
+
+        Each distinct value of the batch is scored once; values the memo holds from
+        earlier batches (same models, same intel) are not scored again.
+        """
         from vigil.features.base import distinct
 
         uniques, index, valid = distinct(values)
         scores = np.full(len(index), np.nan, dtype=np.float64)
         if len(uniques) == 0:
             return scores
-        distinct_scores = self._score_distinct(uniques)
+        # One model per member for the whole batch: a swap midway cannot mix versions,
+        # and the memo's generation names exactly the models that made its scores.
+        models = [scorer.current() for scorer in self.scorers]
+        distinct_scores = self._score_uniques(uniques, models)
         scores[valid] = distinct_scores[index[valid]]
         return scores
 
@@ -310,15 +375,47 @@ class BoundDetection:
             return np.asarray(np.max(columns, axis=0), dtype=np.float64)
         return np.asarray(self._weights @ columns, dtype=np.float64)
 
-    def _score_distinct(self, uniques: pa.Array) -> NDArray[np.float64]:
+    def _score_uniques(
+        self, uniques: pa.Array, models: list[LoadedScorerModel]
+    ) -> NDArray[np.float64]:
+        """Final scores of distinct values: from the memo, else scored (and memoized)."""
+        memo = self._memo
+        if memo is None:
+            return self._score_distinct(uniques, models)[0]
+        intel = self.intel
+        generation = (
+            tuple(model.manifest.sha256 for model in models),
+            id(intel),
+            getattr(intel, "fingerprint", None),
+        )
+        found = memo.lookup(generation, uniques)
+        missing = found.missing
+        if missing.size == 0:
+            return found.scores
+        todo = uniques if missing.size == len(uniques) else uniques.take(missing)
+        fresh, exact = self._score_distinct(todo, models)
+        found.scores[missing] = fresh
+        if exact:  # scores from the row-by-row fallback are not remembered
+            memo.store(found, fresh)
+        return found.scores
+
+    def _score_distinct(
+        self, uniques: pa.Array, models: list[LoadedScorerModel]
+    ) -> tuple[NDArray[np.float64], bool]:
+        """Final scores of distinct values, and False if any came from the slow fallback.
+
+        A fallback (batch extraction raised) may be transient, so its scores must not be
+        memoized.
+        """
         columns = np.empty((len(self.scorers), len(uniques)), dtype=np.float64)
         listed: NDArray[np.bool_] | None = None
-        for m, scorer in enumerate(self.scorers):
-            model = scorer.current()
+        exact = True
+        for m, (scorer, model) in enumerate(zip(self.scorers, models, strict=True)):
             extractor = self.extractor_for(model)
             try:
                 matrix = extractor.transform(uniques)
             except Exception as exc:  # an extractor bug must not fail the whole batch
+                exact = False
                 columns[m] = self._score_row_by_row(extractor, scorer, model, uniques, exc)
                 if listed is None and self.detection.listed_score is not None:
                     listed = self._listed(extractor, uniques)
@@ -332,7 +429,7 @@ class BoundDetection:
         scores = self._combine(columns)
         if listed is not None and self.detection.listed_score is not None:
             scores = np.where(listed, np.maximum(scores, self.detection.listed_score), scores)
-        return scores
+        return scores, exact
 
     @staticmethod
     def _listed(extractor: Extractor, uniques: pa.Array) -> NDArray[np.bool_] | None:
@@ -356,7 +453,7 @@ class BoundDetection:
             f"{self.name}: batch feature extraction failed ({cause!r}); scoring "
             f"{len(uniques)} values one by one, NaN for those that fail",
             SlowPathWarning,
-            stacklevel=4,
+            stacklevel=5,  # the caller of score()
         )
         scores = np.full(len(uniques), np.nan, dtype=np.float64)
         for i in range(len(uniques)):  # per row: isolating the input that breaks the batch
