@@ -115,7 +115,11 @@ def train(
     epochs: Annotated[int | None, typer.Option(help="Maximum epochs.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed: same data + seed = same model.")] = 0,
     augment: Annotated[
-        bool, typer.Option(help="Add encoded re-launches and obfuscated variants.")
+        bool,
+        typer.Option(
+            help="Add training-side variants: encoded re-launches and obfuscated scripts"
+            " (powershell), generated labels under benign parents (domain)."
+        ),
     ] = True,
     store: Annotated[str | None, typer.Option(help="Store URL (default: the profile's).")] = None,
     intel: Annotated[

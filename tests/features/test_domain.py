@@ -113,6 +113,21 @@ def test_character_columns(fitted: DomainExtractor) -> None:
     assert column(values, "label:vowel_ratio") == [4.0, 1.0, 0.0]
 
 
+def test_subdomain_label_columns_describe_the_first_label_of_a_subdomain_part(
+    fitted: DomainExtractor,
+) -> None:
+    names = ["qxzvkjwp.mooo.com", "www.mooo.com", "mooo.com", "a.b.example.co.uk", "kq3.net"]
+    values = fitted.transform(names).values
+    assert column(values, "host:length") == [8.0, 3.0, 0.0, 1.0, 0.0]
+    assert column(values, "host:vowel_ratio")[1] == 0.0
+    assert column(values, "host:longest_consonant_run")[0] == 8.0  # no vowel at all
+    lm = column(values, "host:lm_mean")
+    assert lm[0] < lm[1] < 0.0  # a random label is less likely than "www"
+    for name in ("host:entropy", "host:lm_mean", "host:lm_min"):
+        assert column(values, name)[2] == 0.0  # no subdomain part: zeros
+        assert column(values, name)[4] == 0.0
+
+
 def test_dictionary_words(fitted: DomainExtractor) -> None:
     values = fitted.transform(["facebook.com", "xkqjzvbwp.top", "securelogin.net", "a.com"]).values
     assert column(values, "words:coverage") == [1.0, 0.0, 1.0, 0.0]

@@ -42,7 +42,7 @@ __all__ = [
     "IntelView",
 ]
 
-_FEATURES_VERSION = "2"
+_FEATURES_VERSION = "3"
 _STATE_FORMAT = "vigil.domain-state/1"
 
 #: Distinct names per block of feature work: the per-row histograms stay in cache
@@ -63,6 +63,10 @@ _LM = ("lm:name_mean", "lm:name_min", "lm:label_mean", "lm:label_min")
 _WORDS = ("words:coverage", "words:count", "words:longest")
 _SUFFIX = ("suffix:labels", "suffix:known", "suffix:private", "suffix:risk")
 _IDN = ("idn:punycode", "idn:non_ascii", "idn:mixed_scripts")
+#: The leftmost label of a name with a subdomain part (zeros without one): where
+#: subdomain-generating malware (kraken under dynamic-DNS parents) puts its randomness.
+_HOST_STATS = ("length", "entropy", "digit_share", "vowel_ratio", "longest_consonant_run")
+_HOST = (*(f"host:{s}" for s in _HOST_STATS), "host:lm_mean", "host:lm_min")
 #: Log-odds of a logistic regression over hashed character 1-4-grams of the whole name
 #: (see ``features/_charhash.py``); 0 when the state has none.
 _NGRAM = ("ngram:logit",)
@@ -76,6 +80,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     *_WORDS,
     *_SUFFIX,
     *_IDN,
+    *_HOST,
     *_NGRAM,
     *_INTEL,
 )
@@ -87,6 +92,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "dictionary words": _WORDS,
     "public suffix": _SUFFIX,
     "internationalized name": _IDN,
+    "subdomain label": _HOST,
     "character n-grams": _NGRAM,
     "threat intelligence": _INTEL,
 }
@@ -611,11 +617,35 @@ def _lexical_block(names: pa.Array, state: DomainState) -> NDArray[np.float32]:
         split.private,
         state.risk_of(split.suffix_hash),
         *_idn_flags(names).T,
+        *_host_columns(parts, depth, state),
     ]
     out = np.empty((len(names), len(columns)), dtype=np.float32)
     for i, column in enumerate(columns):
         out[:, i] = column
     return out
+
+
+_HOST_COLUMNS = [lex.CHAR_STATS.index(s) for s in _HOST_STATS]
+
+
+def _host_columns(
+    parts: _Parts, depth: NDArray[np.int64], state: DomainState
+) -> list[NDArray[Any]]:
+    """The :data:`_HOST` columns: the first label of names that have a subdomain part."""
+    name = parts.name
+    start = name.offsets[:-1]
+    end = name.offsets[1:].copy()
+    dots = np.flatnonzero(name.data == ord("."))
+    rows, first = np.unique(name.row[dots], return_index=True)
+    end[rows] = dots[first]
+    end = np.where(depth > 0, end, start)  # no subdomain part: an empty label, all zeros
+    host = lex.Buffer(*_gather(name.data, start, end))
+    stats = lex.char_stats(host)[:, _HOST_COLUMNS]
+    lm_mean, lm_min = lex.trigram_scores(state.label_lm, host)
+    empty = depth == 0
+    lm_mean[empty] = 0.0
+    lm_min[empty] = 0.0
+    return [*stats.T, lm_mean, lm_min]
 
 
 def _intel_columns(hits: DomainHits) -> NDArray[np.float32]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +19,7 @@ from vigil.features import get_extractor
 from vigil.features.base import FEATURE_STATE_KEY, Extractor
 from vigil.runtime.detection import Detection
 from vigil.store import Store
+from vigil.train.augment import SUBDOMAIN_VIEW_SHARE, subdomain_views
 from vigil.train.data import Labelled
 from vigil.train.pipeline import (
     Progress,
@@ -83,6 +86,9 @@ def extractor_state(extractor: Extractor) -> dict[str, Any] | None:
     return result
 
 
+#: Makes extra malicious training rows from (names, labels) with a random generator.
+Views = Callable[[pa.Array, NDArray[np.int64], np.random.Generator], pa.Array]
+
 #: Folds for out-of-fold training features; 3 below 50,000 rows, where each fit is cheap
 #: anyway and training time matters more (the demo).
 CROSS_FIT_FOLDS = 5
@@ -101,16 +107,22 @@ def fit_features(
     intel: Any,
     folds: int,
     seed: int,
+    views: Views | None = None,
     progress: Progress | None = None,
-) -> tuple[Any, NDArray[np.float32]]:
-    """The fitted extractor (on every row) and **out-of-fold** features of those rows.
+) -> tuple[Any, NDArray[np.float32], NDArray[np.float32]]:
+    """The fitted extractor (on every row), **out-of-fold** features of those rows, and
+    features of the extra malicious rows ``views`` made from each held-out fold.
 
     Fitted features are target encodings of a kind (a language model of benign names,
     suffix risk, an n-gram regression): computed on the rows they were fitted on they
     are flattering, the trees learn to trust them, and unseen names pay. So each
     training row's features come from an extractor fitted on the other folds (grouped:
     a registered domain stays in one fold), and the served extractor is fitted on all.
+    A view (see :mod:`vigil.train.augment`) is made from its fold's rows and featurized
+    by that fold's extractor, like its source.
     """
+    rng = np.random.default_rng(seed)
+    view_parts: list[NDArray[np.float32]] = []
 
     def with_intel(fitted_extractor: Any) -> Any:
         if intel is None or not hasattr(fitted_extractor, "with_intel"):
@@ -119,7 +131,9 @@ def fit_features(
 
     if not hasattr(extractor, "fit"):
         fitted = with_intel(extractor)
-        return fitted, featurize(fitted, values, progress)
+        if views is not None:
+            view_parts.append(featurize(fitted, views(values, labels, rng)))
+        return fitted, featurize(fitted, values, progress), _stack(view_parts, fitted)
     import inspect
 
     import pyarrow.compute as pc
@@ -131,7 +145,6 @@ def fit_features(
         options["fit_ngrams"] = fit_ngram_model
     fitted = with_intel(extractor.fit(values, labels, **options))
     group_ids = np.asarray(pc.dictionary_encode(groups).indices, dtype=np.int64)
-    rng = np.random.default_rng(seed)
     fold = rng.integers(0, folds, int(group_ids.max()) + 1)[group_ids]
     matrix = np.zeros((len(values), fitted.spec.width), dtype=np.float32)
     for k in range(folds):
@@ -141,16 +154,30 @@ def fit_features(
             progress("cross-fitting", k, folds)
         if len(held) == 0:
             continue
-        if len(np.unique(labels[rest])) < 2:
-            matrix[held] = featurize(fitted, values.take(pa.array(held)))
-            continue
-        fold_extractor = with_intel(
-            extractor.fit(values.take(pa.array(rest)), labels[rest], **options)
-        )
-        matrix[held] = featurize(fold_extractor, values.take(pa.array(held)))
+        held_values = values.take(pa.array(held))
+        fold_extractor = fitted
+        if len(np.unique(labels[rest])) == 2:
+            fold_extractor = with_intel(
+                extractor.fit(values.take(pa.array(rest)), labels[rest], **options)
+            )
+        matrix[held] = featurize(fold_extractor, held_values)
+        if views is not None:
+            view_parts.append(featurize(fold_extractor, views(held_values, labels[held], rng)))
     if progress:
         progress("cross-fitting", folds, folds)
-    return fitted, matrix
+    return fitted, matrix, _stack(view_parts, fitted)
+
+
+def _stack(parts: list[NDArray[np.float32]], extractor: Any) -> NDArray[np.float32]:
+    if not parts:
+        return np.zeros((0, extractor.spec.width), dtype=np.float32)
+    return np.concatenate(parts).astype(np.float32, copy=False)
+
+
+def _domain_views(
+    names: pa.Array, labels: NDArray[np.int64], rng: np.random.Generator, *, share: float
+) -> pa.Array:
+    return subdomain_views(names, labels, share=share, rng=rng)
 
 
 def train_tree_detection(
@@ -164,6 +191,8 @@ def train_tree_detection(
     alias: str | None = "production",
     seed: int = 0,
     intel: Any = None,
+    augment_data: bool = True,
+    subdomain_view_share: float = SUBDOMAIN_VIEW_SHARE,
     progress: Progress | None = None,
 ) -> TrainingReport:
     """Fit the extractor's state and a calibrated tree model on ``data``; publish both.
@@ -203,7 +232,12 @@ def train_tree_detection(
     validation_values = entities.take(pa.array(validation_rows))
     y_train, y_validation = labels[train_rows], labels[validation_rows]
 
-    extractor, x_train = fit_features(
+    if not augment_data or name != "domain":
+        subdomain_view_share = 0.0
+    views = None
+    if subdomain_view_share > 0:
+        views = partial(_domain_views, share=subdomain_view_share)
+    extractor, x_train, x_views = fit_features(
         get_extractor(name),
         train_values,
         y_train,
@@ -211,8 +245,12 @@ def train_tree_detection(
         intel=intel,
         folds=config_folds(len(train_rows)),
         seed=seed,
+        views=views,
         progress=progress,
     )
+    if len(x_views):
+        x_train = np.concatenate([x_train, x_views])
+        y_train = np.concatenate([y_train, np.ones(len(x_views), dtype=y_train.dtype)])
     x_validation = featurize(extractor, validation_values, progress)
 
     def on_round(done: int, total: int, _: dict[str, float]) -> None:
@@ -239,7 +277,9 @@ def train_tree_detection(
         "invalid_rows_dropped": invalid,
         "conflicting_rows_dropped": conflicted,
         "intel_fingerprint": getattr(intel, "fingerprint", None),
-        "positives_train": int(y_train.sum()),
+        "positives_train": int(y_train.sum()) - len(x_views),
+        "subdomain_views": len(x_views),
+        "subdomain_view_share": subdomain_view_share,
         "cross_fit_folds": config_folds(len(train_rows)),
     }
     if intel is not None and hasattr(intel, "to_dict"):
@@ -261,6 +301,6 @@ def train_tree_detection(
         metrics,
         len(train_rows),
         len(validation_rows),
-        0,
+        len(x_views),
         time.perf_counter() - started,
     )

@@ -243,7 +243,8 @@ def train_detection(
 
     Script detections (PowerShell) train a feed-forward network; entity detections
     (domain, IP) train gradient-boosted trees, with ``intel`` (a threat-intelligence
-    snapshot) feeding their lookup features.
+    snapshot) feeding their lookup features. ``augment_data`` adds training-side
+    variants: obfuscated and re-encoded scripts, domain labels shown under benign parents.
     """
     if isinstance(detection, str):
         detection = BUILTIN_DETECTIONS[detection]
@@ -258,7 +259,9 @@ def train_detection(
     if detection.extractor in TREE_EXTRACTORS:
         from vigil.train.entity import train_tree_detection
 
-        return train_tree_detection(detection, data, store, intel=intel, **common)
+        return train_tree_detection(
+            detection, data, store, intel=intel, augment_data=augment_data, **common
+        )
     return _train_feed_forward(detection, data, store, augment_data=augment_data, **common)
 
 
