@@ -22,6 +22,11 @@ class HashIndex:
 
     Linear probing at a load of at most 1/4; ``probes`` is the longest probe sequence any
     key needed, so a lookup gives up after that many slots.
+
+    Keys only: for small tables probed several times per name (suffix rules, word prefixes).
+    :class:`vigil.intel._strings.StringSet` is not built on it: a million-name list builds
+    ~4x faster as sorted hashes, probes no slower, and every hit must be checked against
+    the string (re-seeding on collisions), which a table of bare keys cannot do.
     """
 
     slot_keys: NDArray[np.uint64]

@@ -1,14 +1,16 @@
 """The public suffix split of normalized names, vectorized over a whole batch.
 
 tldextract answers one name at a time (about 3 µs each); here its bundled Public Suffix
-List snapshot is only data. Every suffix of every rule becomes a 64-bit hash, each name's
-last 1..k labels are hashed with numpy, and tldextract's trie walk (longest rule, ``*``
-wildcards, ``!`` exceptions) is replayed with hash-table lookups.
+List snapshot is only data, read once by :mod:`vigil._psl` (which the intel ancestor walk
+shares). Every suffix of every rule becomes a 64-bit hash, each name's last 1..k labels are
+hashed with numpy, and tldextract's trie walk (longest rule, ``*`` wildcards, ``!``
+exceptions) is replayed with hash-table lookups. The hashes are not checked against the
+strings (see ``_BASE``); the intel ancestor walk, which replays the same walk on the same
+rules, checks every string it matches (``intel/_strings``).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from functools import cache, cached_property
 
@@ -16,8 +18,8 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from vigil._psl import SuffixRules, bundled_rules
 from vigil.features._hashindex import HashIndex
-from vigil.features.entities import _to_ascii
 from vigil.features.normalize import buffers
 
 #: Odd multiplier of the polynomial hash (mod 2**64). Names are at most 253 bytes, far
@@ -52,7 +54,11 @@ def tail_hashes(
 
 
 def hash_strings(strings: pa.Array) -> NDArray[np.uint64]:
-    """:func:`tail_hashes` of whole strings (empty strings hash to 0)."""
+    """:func:`tail_hashes` of whole strings (empty strings hash to 0).
+
+    Unlike the seeded, mixed hash of ``vigil.intel._strings`` this one is linear, which is
+    what lets :meth:`SuffixTable.split` hash every tail of every name in one pass.
+    """
     data, offsets = buffers(strings)
     lengths = np.diff(offsets)
     row_of_byte = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
@@ -117,28 +123,18 @@ class SuffixTable:
         return HashIndex.build(self.ends)
 
     @classmethod
-    def from_rules(cls, public: list[str], private: list[str]) -> SuffixTable:
-        """Build the table from PSL rules (Unicode or ASCII; ``*`` and ``!`` kept)."""
-        rules: dict[str, bool] = {}
-        for rule_list, is_private in ((public, False), (private, True)):
-            for rule in rule_list:
-                ascii_rule = _rule_to_ascii(rule.strip().lower())
-                if ascii_rule:
-                    rules.setdefault(ascii_rule, is_private)
-        nodes = {".".join(r.split(".")[-k:]) for r in rules for k in range(1, r.count(".") + 2)}
-        node_hashes = np.unique(hash_strings(pa.array(sorted(nodes), type=pa.large_string())))
-        end_names = sorted(rules)
+    def from_rules(cls, rules: SuffixRules) -> SuffixTable:
+        """Build the table from normalized PSL rules (``*`` and ``!`` kept)."""
+        node_hashes = np.unique(hash_strings(pa.array(sorted(rules.nodes), type=pa.large_string())))
+        end_names = sorted(rules.rules)
         end_hashes = hash_strings(pa.array(end_names, type=pa.large_string()))
         order = np.argsort(end_hashes)
-        digest = hashlib.sha256(
-            "\n".join(f"{r} {int(rules[r])}" for r in end_names).encode()
-        ).hexdigest()[:16]
         return cls(
             nodes=node_hashes,
             ends=end_hashes[order],
-            end_private=np.asarray([rules[end_names[i]] for i in order], dtype=bool),
-            depth=max((r.count(".") + 1 for r in rules), default=1),
-            digest=digest,
+            end_private=np.asarray([rules.rules[end_names[i]] for i in order], dtype=bool),
+            depth=rules.depth,
+            digest=rules.digest,
         )
 
     def split(
@@ -201,7 +197,8 @@ class SuffixTable:
         exception &= wild
         is_rule, where = self._ends.lookup(wildcard_hash)
         suffix_labels = np.where(wild, np.where(exception, depth, depth + 1), rule)
-        private = np.where(wild, is_rule & self.end_private[where], private)
+        if self.end_private.size:  # no rules at all (no tldextract): nothing is private
+            private = np.where(wild, is_rule & self.end_private[where], private)
 
         effective = np.maximum(suffix_labels, 1)
         label_start, label_end = _label_before(suffix_labels, labels, starts, row_start)
@@ -234,22 +231,7 @@ def _label_before(
     return np.where(present, start, row_start), np.where(present, end, row_start)
 
 
-def _rule_to_ascii(rule: str) -> str | None:
-    """A PSL rule with each label in IDNA A-label form (``*`` and a leading ``!`` kept)."""
-    out = []
-    for label in rule.split("."):
-        bang = label.startswith("!")
-        converted = "*" if label == "*" else _to_ascii(label.lstrip("!"))
-        if not converted:
-            return None
-        out.append(("!" if bang else "") + converted)
-    return ".".join(out)
-
-
 @cache
 def public_suffixes() -> SuffixTable:
     """The table built from tldextract's bundled snapshot (never fetched: no network)."""
-    import tldextract
-
-    extractor = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)._get_tld_extractor()
-    return SuffixTable.from_rules(list(extractor.public_tlds), list(extractor.private_tlds))
+    return SuffixTable.from_rules(bundled_rules())

@@ -4,7 +4,8 @@
 ``example.co.uk`` (2), ``co.uk`` (3) and ``uk`` (4). The public suffix is the longest
 ancestor the suffix list names (``co.uk``, level 3); the registered domain is one label
 more (``example.co.uk``, level 2). Levels are produced with Arrow kernels, one pass per
-label depth, over all names at once.
+label depth, over all names at once. Which ancestor is the suffix follows tldextract's trie
+walk exactly as the features' split does (``vigil.features._suffixes``), on the same rules.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from numpy.typing import NDArray
 
 from vigil._types import as_string_array
 from vigil.intel._strings import HashCache
-from vigil.intel._suffixes import EXACT, EXCEPTION, WILDCARD, PublicSuffixes
+from vigil.intel._suffixes import EXACT, EXCEPTION, NODE, WILDCARD, PublicSuffixes
 
 #: RFC 1035: longer text is not a name, so it is never looked up.
 MAX_NAME_LENGTH = 253
@@ -92,35 +93,35 @@ def expand(domains: pa.Array, suffixes: PublicSuffixes) -> Ancestors:
     rows = np.concatenate(row_parts).astype(np.int64)
     levels = np.concatenate(level_parts)
     hashes = HashCache(strings)
-    depth = int(labels.max()) if n else 0
-    suffix = _suffix_levels(strings, rows, levels, n, depth, suffixes, hashes)
-    first = labels - 1
-    if depth:
-        first = np.where(suffix.any(axis=1), suffix.argmax(axis=1), first).astype(np.int32)
-    registered_level = np.where(valid, first - 1, -1).astype(np.int32)
+    suffix = _suffix_level(strings, rows, levels, labels, suffixes, hashes)
+    registered_level = np.where(valid, suffix - 1, -1).astype(np.int32)
     return Ancestors(strings, rows, levels, registered_level, hashes)
 
 
-def _suffix_levels(
+def _suffix_level(
     strings: pa.Array,
     rows: NDArray[np.int64],
     levels: NDArray[np.int32],
-    n: int,
-    depth: int,
+    labels: NDArray[np.int32],
     suffixes: PublicSuffixes,
     hashes: HashCache,
-) -> NDArray[np.bool_]:
-    """``[row, level]`` is True where that ancestor is a public suffix by the list's rules."""
-    flags = suffixes.lookup(strings, hashes)
-    exact, wildcard, exception = (flags & flag > 0 for flag in (EXACT, WILDCARD, EXCEPTION))
-    is_suffix = np.zeros((n, depth + 1), dtype=bool)
-    is_suffix[rows, levels] = exact
-    # "*.base": any one label under a wildcard base is a suffix, unless "!name" excepts it
-    wild_base = np.zeros((n, depth + 1), dtype=bool)
-    wild_base[rows, levels] = wildcard
-    excepted = np.zeros((n, depth + 1), dtype=bool)
-    excepted[rows, levels] = exception
-    is_suffix[:, :-1] |= wild_base[:, 1:] & ~excepted[:, :-1]
-    # "!name": the name is registrable, so its parent is the suffix, listed or not
-    is_suffix[:, 1:] |= excepted[:, :-1]
-    return is_suffix[:, :depth] if depth else is_suffix[:, :0]
+) -> NDArray[np.int32]:
+    """Per row, the level of its public suffix by tldextract's walk; the last label's level
+    where no rule matches (an unknown top-level domain is its own suffix)."""
+    n = len(labels)
+    depth = int(labels.max()) if n else 0
+    flags = np.zeros((n, depth + 1), dtype=np.uint8)  # [row, level]; column `labels` stays 0
+    flags[rows, levels] = suffixes.lookup(strings, hashes)
+    node, end = flags & NODE > 0, flags & EXACT > 0
+    # The walk goes down rule labels from the right while it can. Every label suffix of a
+    # rule is a node too, so the nodes a name reaches are exactly its ancestors that are
+    # nodes, and it stops at the deepest (lowest level) one.
+    all_rows = np.arange(n)
+    stop = np.where(node.any(axis=1), node.argmax(axis=1), labels)
+    suffix = np.where(end.any(axis=1), end.argmax(axis=1), labels)
+    # A "*" under the stop takes the label below it too, unless "!label" excepts that one.
+    below = np.maximum(stop - 1, 0)
+    wild = (stop > 0) & (flags[all_rows, stop] & WILDCARD > 0)
+    excepted = flags[all_rows, below] & EXCEPTION > 0
+    suffix = np.where(wild, np.where(excepted, stop, below), suffix)
+    return np.minimum(suffix, labels - 1).astype(np.int32)

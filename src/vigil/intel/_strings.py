@@ -5,6 +5,11 @@ million names, paid again for every 2,048-row batch a DuckDB UDF hands over. Thi
 sorted 64-bit hashes instead, so a lookup costs a hash of the queries plus
 ``np.searchsorted``; every hit is verified against the stored string, so a hash collision
 can cost a rebuild (with another seed) but never a wrong answer.
+
+Not ``vigil.features._hashindex.HashIndex`` with the features' string hash: that pair maps
+bare 64-bit keys of a polynomial (linear, unseeded) hash without ever seeing the strings,
+which suits a fixed table of a few thousand suffix rules probed per name but could not
+take a list where two entries collide, nor answer exactly.
 """
 
 from __future__ import annotations

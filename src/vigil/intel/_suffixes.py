@@ -1,46 +1,53 @@
-"""The Public Suffix List snapshot that ships inside tldextract, read without importing it.
+"""The Public Suffix List as one exact string set, for the ancestor walk.
 
-tldextract's package imports ``requests`` and wants a cache directory; all vigil needs is
-its bundled ``.tld_set_snapshot`` file, parsed once. ICANN and private suffixes both count
-(``github.io`` and ``duckdns.org`` hand out names to strangers, so a sibling there says
-nothing). Without tldextract every last label is a suffix, so ancestors need two labels.
+The rules come from :func:`vigil._psl.bundled_rules`, the same parsed and normalized list
+the features' suffix split is built from, and :func:`vigil.intel._ancestors.expand` replays
+the same walk (tldextract's), so features and intel agree on every registered domain.
+ICANN and private suffixes both count (``github.io`` and ``duckdns.org`` hand out names to
+strangers, so a sibling there says nothing). Without tldextract there are no rules: every
+last label is a suffix, so ancestors need two labels.
 """
 
 from __future__ import annotations
 
-import importlib.util
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from vigil._psl import SuffixRules, bundled_rules
 from vigil.intel._strings import HashCache, StringSet
 
-EXACT, WILDCARD, EXCEPTION = 1, 2, 4
+#: ``name`` is a rule; ``*.name`` is a node; ``!name`` is a node; ``name`` is a node: a rule
+#: or a label suffix of one, as tldextract's trie has them (``*.ck`` gives ``*.ck`` and ``ck``).
+EXACT, WILDCARD, EXCEPTION, NODE = 1, 2, 4, 8
 
 
 @dataclass(frozen=True, eq=False)
 class PublicSuffixes:
-    """Names the rules mention, each with flags: EXACT (``name``), WILDCARD (``*.name``) and
-    EXCEPTION (``!name``); one set, so one search answers all three."""
+    """Names the rules mention, each with its flags; one set, so one search answers all."""
 
     names: StringSet
     flags: NDArray[np.uint8]
 
     @classmethod
-    def from_rules(cls, rules: list[str]) -> PublicSuffixes:
-        flag_of: dict[str, int] = {}
-        for rule in rules:
-            name = _ascii(rule.lstrip("!").removeprefix("*."))
-            if name is None:
-                continue
-            flag = (
-                EXCEPTION if rule.startswith("!") else WILDCARD if rule.startswith("*.") else EXACT
-            )
-            flag_of[name] = flag_of.get(name, 0) | flag
+    def from_rules(cls, rules: Iterable[str]) -> PublicSuffixes:
+        """From rules as written (``*.`` and ``!`` prefixes kept)."""
+        return cls.of(SuffixRules.from_lists(rules))
+
+    @classmethod
+    def of(cls, rules: SuffixRules) -> PublicSuffixes:
+        flag_of: dict[str, int] = dict.fromkeys(sorted(rules.nodes), NODE)
+        for rule in rules.rules:
+            flag_of[rule] |= EXACT
+        for node in sorted(rules.nodes):  # "*.b" and "!a.b" are nodes too, as in the trie
+            if node.startswith("*."):
+                flag_of[node[2:]] = flag_of.get(node[2:], 0) | WILDCARD
+            elif node.startswith("!"):
+                flag_of[node[1:]] = flag_of.get(node[1:], 0) | EXCEPTION
         names = StringSet.from_unique(pa.array(list(flag_of), type=pa.large_string()))
         flags = np.array(list(flag_of.values()), dtype=np.uint8)
         return cls(names, flags)
@@ -54,35 +61,10 @@ class PublicSuffixes:
 
     @classmethod
     def none(cls) -> PublicSuffixes:
-        return cls.from_rules([])
-
-
-def _ascii(rule: str) -> str | None:
-    try:
-        return ".".join(
-            label if label.isascii() else label.encode("idna").decode("ascii")
-            for label in rule.lower().split(".")
-        )
-    except UnicodeError:
-        return None
-
-
-def parse_rules(text: str) -> list[str]:
-    """Rules of a public_suffix_list.dat text: first word of each non-comment line."""
-    rules = []
-    for line in text.splitlines():  # per line: a 10,000-line file, read once
-        word = line.strip().split(" ", 1)[0]
-        if word and not word.startswith("//"):
-            rules.append(word)
-    return rules
+        return cls.of(SuffixRules({}))
 
 
 @cache
 def bundled() -> PublicSuffixes:
     """tldextract's bundled list, or no list (last label is the suffix) without tldextract."""
-    spec = importlib.util.find_spec("tldextract")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        snapshot = Path(folder) / ".tld_set_snapshot"
-        if snapshot.is_file():
-            return PublicSuffixes.from_rules(parse_rules(snapshot.read_text("utf-8")))
-    return PublicSuffixes.none()
+    return PublicSuffixes.of(bundled_rules())
