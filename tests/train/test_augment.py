@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from vigil.features.domain import registered_domains
 from vigil.features.entities import normalize_domains
 from vigil.store import Store
-from vigil.train.augment import subdomain_views
+from vigil.train.augment import GENERATED_LABEL_QUANTILE, generated_labels, subdomain_views
 
 
 def names(*values: str | None) -> pa.Array:
@@ -47,6 +47,26 @@ def test_nothing_to_make_views_from_gives_none(labels: list[int], share: float) 
     views = subdomain_views(values, np.array(labels), share=share, rng=np.random.default_rng(0))
     assert views.type == pa.large_string()
     assert len(views) == 0
+
+
+def test_only_eligible_names_are_sources() -> None:
+    values = names("kq3vbx.net", "paypal-login.com", "example.org")
+    eligible = np.array([False, True, True])
+    views = subdomain_views(
+        values, np.array([1, 1, 0]), share=1.0, rng=np.random.default_rng(0), eligible=eligible
+    )
+    assert views.to_pylist() == ["paypal-login.example.org"]
+
+
+def test_generated_labels_are_the_unlikely_tail_of_the_benign_rows() -> None:
+    rng = np.random.default_rng(1)
+    benign = rng.normal(-2.0, 0.3, 10_000).astype(np.float32)
+    likelihood = np.concatenate([benign, np.float32([-5.0, -2.0, -1.0])])
+    labels = np.concatenate([np.zeros(10_000, dtype=np.int64), np.ones(3, dtype=np.int64)])
+    generated = generated_labels(likelihood, labels)
+    assert generated[-3:].tolist() == [True, False, False]
+    assert abs(generated[:10_000].mean() - GENERATED_LABEL_QUANTILE) < 0.01
+    assert not generated_labels(likelihood, np.ones_like(labels)).any()  # no benign rows
 
 
 def test_share_sets_how_many_views_and_the_seed_which() -> None:

@@ -19,7 +19,7 @@ from vigil.features import get_extractor
 from vigil.features.base import FEATURE_STATE_KEY, Extractor
 from vigil.runtime.detection import Detection
 from vigil.store import Store
-from vigil.train.augment import SUBDOMAIN_VIEW_SHARE, subdomain_views
+from vigil.train.augment import SUBDOMAIN_VIEW_SHARE, generated_labels, subdomain_views
 from vigil.train.data import Labelled
 from vigil.train.pipeline import (
     Progress,
@@ -86,8 +86,9 @@ def extractor_state(extractor: Extractor) -> dict[str, Any] | None:
     return result
 
 
-#: Makes extra malicious training rows from (names, labels) with a random generator.
-Views = Callable[[pa.Array, NDArray[np.int64], np.random.Generator], pa.Array]
+#: Makes extra malicious training rows from (names, labels, their features) with a
+#: random generator.
+Views = Callable[[pa.Array, NDArray[np.int64], NDArray[np.float32], np.random.Generator], pa.Array]
 
 #: Folds for out-of-fold training features; 3 below 50,000 rows, where each fit is cheap
 #: anyway and training time matters more (the demo).
@@ -131,9 +132,10 @@ def fit_features(
 
     if not hasattr(extractor, "fit"):
         fitted = with_intel(extractor)
+        matrix = featurize(fitted, values, progress)
         if views is not None:
-            view_parts.append(featurize(fitted, views(values, labels, rng)))
-        return fitted, featurize(fitted, values, progress), _stack(view_parts, fitted)
+            view_parts.append(featurize(fitted, views(values, labels, matrix, rng)))
+        return fitted, matrix, _stack(view_parts, fitted)
     import inspect
 
     import pyarrow.compute as pc
@@ -162,7 +164,8 @@ def fit_features(
             )
         matrix[held] = featurize(fold_extractor, held_values)
         if views is not None:
-            view_parts.append(featurize(fold_extractor, views(held_values, labels[held], rng)))
+            made = views(held_values, labels[held], matrix[held], rng)
+            view_parts.append(featurize(fold_extractor, made))
     if progress:
         progress("cross-fitting", folds, folds)
     return fitted, matrix, _stack(view_parts, fitted)
@@ -175,9 +178,18 @@ def _stack(parts: list[NDArray[np.float32]], extractor: Any) -> NDArray[np.float
 
 
 def _domain_views(
-    names: pa.Array, labels: NDArray[np.int64], rng: np.random.Generator, *, share: float
+    names: pa.Array,
+    labels: NDArray[np.int64],
+    features: NDArray[np.float32],
+    rng: np.random.Generator,
+    *,
+    share: float,
 ) -> pa.Array:
-    return subdomain_views(names, labels, share=share, rng=rng)
+    from vigil.features.domain import FEATURE_NAMES
+
+    likelihood = features[:, FEATURE_NAMES.index("lm:label_mean")]
+    eligible = generated_labels(likelihood, labels)
+    return subdomain_views(names, labels, share=share, rng=rng, eligible=eligible)
 
 
 def train_tree_detection(
