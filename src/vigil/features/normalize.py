@@ -102,10 +102,14 @@ def _compress(
 
 
 def clean_text(text: pa.Array) -> pa.Array:
-    """Remove backticks and carets, join ``'a'+'b'`` concatenations, collapse whitespace.
+    """Remove backticks, carets and NUL characters, join ``'a'+'b'`` concatenations,
+    collapse whitespace.
 
-    Case is kept: base64 payloads are still to be decoded. Nulls stay null.
+    NULs come from UTF-16 script files read as single bytes (``f\0u\0n\0...``): no
+    command line can hold one, and decoded payloads drop them too. Case is kept: base64
+    payloads are still to be decoded. Nulls stay null.
     """
+    text = pc.replace_substring(text, "\x00", "")
     text = pc.replace_substring(text, "`", "")
     text = pc.replace_substring(text, "^", "")
     # Trim first: Arrow's whitespace split yields "" for leading and trailing whitespace.
@@ -290,7 +294,7 @@ def _as_text(raw: bytes, *, utf16_only: bool = False) -> str | None:
         text = raw.decode("utf-16-le" if utf16 else "utf-8")
     except UnicodeDecodeError:
         return None
-    text = text.lstrip("\ufeff")
+    text = text.lstrip("\ufeff").replace("\x00", "")  # as clean_text does
     if not text:
         return None
     visible = text.translate(_LAYOUT_CHARACTERS)

@@ -56,7 +56,7 @@ CHAR_NGRAM_SIZES = (3, 4)
 #: Tokens of only letters and digits this long are counted as base64-looking.
 BASE64_MIN_RUN = 20
 
-_FEATURES_VERSION = "2"  # 2: the wide part's ``wide_logit`` column
+_FEATURES_VERSION = "3"  # 2: the wide part's ``wide_logit`` column; 3: NULs dropped
 
 #: The last column: the wide part's log-odds (0.0 until the extractor is fitted).
 WIDE_COLUMN = "wide_logit"

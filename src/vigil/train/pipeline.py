@@ -30,8 +30,10 @@ from vigil.train.data import Labelled
 
 #: Share of training rows that also appear re-launched as `powershell.exe <flags>
 #: -EncodedCommand <base64>`, benign and malicious alike: fleets launch benign work that
-#: way all day, so the wrapper must carry no label by itself.
-ENCODED_RELAUNCH_SHARE = 0.25
+#: way all day, so the wrapper must carry no label by itself. Every row: at 0.25 the
+#: launch switches kept +1 log-odds on the shared data (encoded launches are common among
+#: its malicious rows) and short benign commands moved by up to 0.25 once re-launched.
+ENCODED_RELAUNCH_SHARE = 1.0
 
 #: Share of malicious training rows that also appear obfuscated (case, ticks, carets,
 #: concatenation) so the model sees what the normalizer leaves behind.
