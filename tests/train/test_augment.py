@@ -11,10 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vigil.features.domain import registered_domains
+from vigil.features.domain import FEATURE_NAMES, registered_domains
 from vigil.features.entities import normalize_domains
 from vigil.store import Store
-from vigil.train.augment import GENERATED_LABEL_QUANTILE, generated_labels, subdomain_views
+from vigil.train.augment import (
+    GENERATED_LABEL_QUANTILE,
+    domain_views,
+    generated_labels,
+    subdomain_views,
+)
 
 
 def names(*values: str | None) -> pa.Array:
@@ -67,6 +72,19 @@ def test_generated_labels_are_the_unlikely_tail_of_the_benign_rows() -> None:
     assert generated[-3:].tolist() == [True, False, False]
     assert abs(generated[:10_000].mean() - GENERATED_LABEL_QUANTILE) < 0.01
     assert not generated_labels(likelihood, np.ones_like(labels)).any()  # no benign rows
+
+
+def test_domain_views_come_from_labels_the_language_model_finds_unlikely() -> None:
+    benign = [f"shop{i}.example" for i in range(100)]
+    values = names("xq9zkv.net", "paypal-login.com", *benign)
+    labels = np.array([1, 1] + [0] * 100)
+    features = np.zeros((len(values), len(FEATURE_NAMES)), dtype=np.float32)
+    column = FEATURE_NAMES.index("lm:label_mean")
+    features[:, column] = np.linspace(-2.0, -1.0, len(values))
+    features[0, column] = -6.0  # far below every benign label: generated
+    features[1, column] = -1.5  # as likely as a typical benign label
+    views = domain_views(values, labels, features, np.random.default_rng(0), share=1.0)
+    assert [v.split(".", 1)[0] for v in views.to_pylist()] == ["xq9zkv"]
 
 
 def test_share_sets_how_many_views_and_the_seed_which() -> None:

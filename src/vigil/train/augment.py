@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 __all__ = [
     "GENERATED_LABEL_QUANTILE",
     "SUBDOMAIN_VIEW_SHARE",
+    "domain_views",
     "generated_labels",
     "subdomain_views",
 ]
@@ -100,3 +101,20 @@ def subdomain_views(
     views = pc.binary_join_element_wise(source_labels, chosen_parents, dot)
     keep = np.asarray(pc.less_equal(pc.binary_length(views), 253), dtype=bool)
     return views.filter(pa.array(keep))
+
+
+def domain_views(
+    names: pa.Array,
+    labels: NDArray[np.int64],
+    features: NDArray[np.float32],
+    rng: np.random.Generator,
+    *,
+    share: float,
+) -> pa.Array:
+    """Views of ``names`` whose domain features (same rows, same order) say their label
+    looks generated; the form :func:`vigil.train.entity.fit_features` calls per fold."""
+    from vigil.features.domain import FEATURE_NAMES
+
+    likelihood = features[:, FEATURE_NAMES.index("lm:label_mean")]
+    eligible = generated_labels(likelihood, labels)
+    return subdomain_views(names, labels, share=share, rng=rng, eligible=eligible)

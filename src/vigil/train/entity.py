@@ -19,7 +19,7 @@ from vigil.features import get_extractor
 from vigil.features.base import FEATURE_STATE_KEY, Extractor
 from vigil.runtime.detection import Detection
 from vigil.store import Store
-from vigil.train.augment import SUBDOMAIN_VIEW_SHARE, generated_labels, subdomain_views
+from vigil.train.augment import SUBDOMAIN_VIEW_SHARE, domain_views
 from vigil.train.data import Labelled
 from vigil.train.pipeline import (
     Progress,
@@ -177,21 +177,6 @@ def _stack(parts: list[NDArray[np.float32]], extractor: Any) -> NDArray[np.float
     return np.concatenate(parts).astype(np.float32, copy=False)
 
 
-def _domain_views(
-    names: pa.Array,
-    labels: NDArray[np.int64],
-    features: NDArray[np.float32],
-    rng: np.random.Generator,
-    *,
-    share: float,
-) -> pa.Array:
-    from vigil.features.domain import FEATURE_NAMES
-
-    likelihood = features[:, FEATURE_NAMES.index("lm:label_mean")]
-    eligible = generated_labels(likelihood, labels)
-    return subdomain_views(names, labels, share=share, rng=rng, eligible=eligible)
-
-
 def train_tree_detection(
     detection: Detection,
     data: Labelled,
@@ -248,7 +233,7 @@ def train_tree_detection(
         subdomain_view_share = 0.0
     views = None
     if subdomain_view_share > 0:
-        views = partial(_domain_views, share=subdomain_view_share)
+        views = partial(domain_views, share=subdomain_view_share)
     extractor, x_train, x_views = fit_features(
         get_extractor(name),
         train_values,
