@@ -5,11 +5,14 @@ Why: a logistic regression over character 1-4-grams ranks domain names well on i
 the tree model what per-name statistics cannot see. Both training (``vigil.train``) and
 serving call :func:`ngram_rows`, so they hash identically, bit for bit.
 
-Each name is framed as ``^name$`` so prefixes and suffixes are n-grams of their own. An
+Hashing is the kernel PowerShell's wide part uses too (:mod:`vigil.features._ngrams`): an
 n-gram of k <= 4 bytes is its exact 32-bit code; one multiply by an odd constant per size
-(Fibonacci hashing) spreads it and the top ``bits`` bits pick the bucket. Rows are raw
-counts scaled by ``1 / sqrt(n-grams in the row)``: no per-row de-duplication, so the cost
-is a gather and a bincount.
+(Fibonacci hashing) spreads it and the top ``bits`` bits pick the bucket. What is this
+model's own: each name is framed as ``^name$`` so prefixes and suffixes are n-grams of
+their own; sizes 1-4 with their own multipliers (the stored weights were fitted with
+them); up to 2**24 buckets, as int64; and rows of raw counts scaled by
+``1 / sqrt(n-grams in the row)``: no per-row de-duplication, so the cost is a gather and
+a bincount.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from vigil.features._ngrams import crossing_windows, row_prefixes, window_buckets
 from vigil.features.normalize import buffers
 
 #: n-gram sizes (the peer baseline uses 1-4 for domains).
 NGRAM_SIZES = (1, 2, 3, 4)
+#: Odd 32-bit multipliers (Fibonacci hashing), one per n-gram size.
 _MULTIPLIER = {1: 0x9E3779B1, 2: 0x85EBCA77, 3: 0xC2B2AE3D, 4: 0x27D4EB2F}
 #: Names are cut to this many bytes (DNS names are at most 253).
 MAX_BYTES = 256
@@ -49,49 +54,21 @@ def ngram_rows(
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
     data, offsets = buffers(array)
     valid = np.asarray(array.is_valid(), dtype=bool)
-    lengths = np.where(valid, np.minimum(np.diff(offsets), MAX_BYTES), 0)
-    # One flat stream "^name$^name$...": every row framed, rows back to back.
-    framed_length = np.where(valid, lengths + 2, 0)
-    ends = np.cumsum(framed_length)
-    total = int(ends[-1])
-    framed = np.empty(total, dtype=np.uint32)
-    framed[ends[valid] - framed_length[valid]] = _START
-    framed[ends[valid] - 1] = _END
+    # Long names are cut; null rows keep none of the bytes Arrow may leave under them.
+    kept = np.where(valid, np.minimum(np.diff(offsets), MAX_BYTES), 0)
+    framed, framed_offsets = _frame(*row_prefixes(data, offsets, kept), valid)
+    framed_length = np.diff(framed_offsets)
     row_of = np.repeat(np.arange(n, dtype=np.int64), framed_length)
-    n_bytes = int(lengths.sum())
-    if n_bytes:
-        destination = _byte_positions(framed_length, total)
-        byte_rows = row_of[destination]
-        contiguous = n_bytes == int(offsets[-1])
-        if contiguous:  # the usual case: no clipped rows, no nulls holding bytes
-            source = data
-        else:
-            within = np.arange(n_bytes, dtype=np.int64) - np.repeat(
-                np.cumsum(lengths) - lengths, lengths
-            )
-            source = data[offsets[byte_rows] + within]
-        framed[destination] = source
-    # An n-gram that runs into the next row hashes to the padding bucket (weight 0).
-    row_end = ends[row_of]
-    position = np.arange(total, dtype=np.int64)
     padding = np.int64((1 << bits) - 1)
-    top = np.uint32((1 << bits) - 2)
-    shift = np.uint32(32 - bits)
     row_parts: list[NDArray[np.int64]] = []
     bucket_parts: list[NDArray[np.int64]] = []
-    code = framed.copy()
-    for k in range(1, max(NGRAM_SIZES) + 1):
-        count = total - k + 1
-        if count <= 0:
-            break
-        if k > 1:  # code[j] holds the k bytes starting at j, most significant first
-            code = (code[:count] << np.uint32(8)) | framed[k - 1 :]
-        if k not in NGRAM_SIZES:
-            continue
-        hashed = np.minimum((code * np.uint32(_MULTIPLIER[k])) >> shift, top).astype(np.int64)
-        hashed[position[:count] + k > row_end[:count]] = padding
+    for k, hashed in window_buckets(framed, NGRAM_SIZES, _MULTIPLIER, bits):
+        count = len(hashed)
+        buckets = hashed.astype(np.int64)
+        # An n-gram that runs into the next row hashes to the padding bucket (weight 0).
+        buckets[crossing_windows(framed_offsets, k, count)] = padding
         row_parts.append(row_of[:count])
-        bucket_parts.append(hashed)
+        bucket_parts.append(buckets)
     rows = np.concatenate(row_parts) if row_parts else np.zeros(0, np.int64)
     buckets = np.concatenate(bucket_parts) if bucket_parts else np.zeros(0, np.int64)
     per_row = sum(np.maximum(framed_length - k + 1, 0) for k in NGRAM_SIZES) * valid
@@ -99,14 +76,20 @@ def ngram_rows(
     return rows, buckets, scale
 
 
-def _byte_positions(framed_length: NDArray[np.int64], total: int) -> NDArray[np.int64]:
-    """Positions in the framed stream of each name byte (between its row's markers)."""
-    keep = np.ones(total, dtype=bool)
-    ends = np.cumsum(framed_length)
-    framed_rows = framed_length > 0
-    keep[(ends - framed_length)[framed_rows]] = False
-    keep[(ends - 1)[framed_rows]] = False
-    return np.flatnonzero(keep)
+def _frame(
+    data: NDArray[np.uint8], offsets: NDArray[np.int64], valid: NDArray[np.bool_]
+) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
+    """Every valid row as ``^row$`` (null rows, already empty, stay empty), back to back."""
+    lengths = np.diff(offsets)
+    framed_offsets = np.zeros(len(offsets), dtype=np.int64)
+    np.cumsum(np.where(valid, lengths + 2, 0), out=framed_offsets[1:])
+    framed = np.empty(int(framed_offsets[-1]), dtype=np.uint8)
+    framed[framed_offsets[:-1][valid]] = _START
+    framed[framed_offsets[1:][valid] - 1] = _END
+    # Byte i of row r moves from offsets[r] + i to framed_offsets[r] + 1 + i.
+    shift = np.repeat(framed_offsets[:-1] + 1 - offsets[:-1], lengths)
+    framed[np.arange(len(data), dtype=np.int64) + shift] = data
+    return framed, framed_offsets
 
 
 @dataclass(frozen=True)

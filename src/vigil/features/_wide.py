@@ -7,10 +7,13 @@ log-odds become one column of the feature matrix (``wide_logit``) that the netwo
 Training (``vigil.train.wide``) and serving share :func:`distinct_buckets`, so both see the
 same buckets bit for bit. Only numpy here: the scoring path loads no scipy or scikit-learn.
 
-Hashing: a 3- or 4-byte n-gram is its own exact 32-bit code, a 5-gram folds its fifth byte
-in (``code4 * _FIFTH + byte``); one multiply by an odd constant per size spreads the code
+Hashing is the kernel the domain n-grams use too (:mod:`vigil.features._ngrams`): a 3- or
+4-byte n-gram is its own exact 32-bit code, a 5-gram folds its fifth byte in
+(``code4 * _FIFTH + byte``); one multiply by an odd constant per size spreads the code
 (Fibonacci hashing) and the top ``bits`` bits pick the bucket. The last bucket is the
 padding: n-grams that land there move to the one before it, and its weight is always 0.
+The wide part's own are its sizes and constants, unframed rows (the stored weights were
+fitted without ``^``/``$`` markers) and the binary rows below.
 
 A row's features are binary: each bucket its n-grams hit counts once, scaled by
 ``1 / sqrt(distinct buckets)`` (unit L2 norm, like TF-IDF rows). In 5-fold cross-validation
@@ -32,6 +35,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from vigil.features._ngrams import clip_rows, crossing_windows, window_buckets
 
 #: Character n-gram sizes of the wide part (the peer baseline's TF-IDF uses 3-5 too).
 WIDE_NGRAM_SIZES = (3, 4, 5)
@@ -66,50 +71,16 @@ def _check_bits(bits: int) -> None:
         )
 
 
-def clip_rows(
-    data: NDArray[np.uint8], offsets: NDArray[np.int64], max_bytes: int
-) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
-    """Each row's first ``max_bytes`` bytes (rows already that short are untouched)."""
-    lengths = np.diff(offsets)
-    if len(lengths) == 0 or int(lengths.max()) <= max_bytes:
-        return data, offsets
-    kept = np.minimum(lengths, max_bytes)
-    new_offsets = np.zeros(len(offsets), dtype=np.int64)
-    np.cumsum(kept, out=new_offsets[1:])
-    shift = np.repeat(offsets[:-1] - new_offsets[:-1], kept)
-    return data[np.arange(int(new_offsets[-1]), dtype=np.int64) + shift], new_offsets
-
-
 def ngram_hashes(data: NDArray[np.uint8], bits: int) -> Iterator[tuple[int, NDArray[np.uint16]]]:
     """For each n-gram size ``k``, the bucket of the ``k``-gram starting at every byte it can.
 
     Yields ``(k, buckets)`` with ``buckets[i]`` for ``data[i : i + k]``, rows aside: the
-    caller drops n-grams that cross from one row into the next.
+    caller drops n-grams that cross from one row into the next. The shared kernel
+    (:func:`vigil.features._ngrams.window_buckets`) with the wide part's sizes and
+    constants; uint16 because the buckets fill a uint16 arena (at most 2**16 of them).
     """
     _check_bits(bits)
-    size = len(data)
-    shift = np.uint32(32 - bits)
-    top = np.uint32((1 << bits) - 2)  # the last bucket is the padding
-    code = data.astype(np.uint32)
-    scratch = np.empty(size, dtype=np.uint32)
-    for k in range(2, max(WIDE_NGRAM_SIZES) + 1):
-        count = size - k + 1
-        if count <= 0:
-            return
-        hashed = scratch[:count]
-        if k == 5:  # 40 bits: fold the fifth byte into the 4-byte code
-            np.multiply(code[:count], _FIFTH, out=hashed)
-            np.add(hashed, data[4:], out=hashed, casting="unsafe")
-        else:  # the exact 2-, 3- or 4-byte code, in place
-            current = code[:count]
-            np.left_shift(current, np.uint32(8), out=current)
-            np.bitwise_or(current, data[k - 1 :], out=current, casting="unsafe")
-            if k not in WIDE_NGRAM_SIZES:
-                continue
-            hashed[:] = current
-        np.multiply(hashed, WIDE_MULTIPLIER[k], out=hashed)
-        np.right_shift(hashed, shift, out=hashed)
-        np.minimum(hashed, top, out=hashed)
+    for k, hashed in window_buckets(data, WIDE_NGRAM_SIZES, WIDE_MULTIPLIER, bits, fifth=_FIFTH):
         yield k, hashed.astype(np.uint16)
 
 
@@ -169,9 +140,7 @@ def distinct_buckets(
         # The last k - 1 bytes of a row start no k-gram of it: their cells stay padding.
         np.add(cell[:count], j, out=index[:count])
         arena[index[:count]] = hashed
-        tail = (offsets[1:, None] - np.arange(1, k)).reshape(-1)
-        tail = tail[(tail >= np.repeat(offsets[:-1], k - 1)) & (tail < count)]
-        arena[cell[tail] + j] = padding
+        arena[cell[crossing_windows(offsets, k, count)] + j] = padding
     for rows, start, class_width in blocks:
         block = arena[start : start + len(rows) * class_width].reshape(len(rows), class_width)
         block.sort(axis=1)

@@ -25,13 +25,8 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from vigil.errors import DataError
-from vigil.features._wide import (
-    WIDE_BITS,
-    WIDE_MAX_BYTES,
-    WideState,
-    clip_rows,
-    distinct_buckets,
-)
+from vigil.features._ngrams import clip_rows
+from vigil.features._wide import WIDE_BITS, WIDE_MAX_BYTES, WideState, distinct_buckets
 from vigil.features.normalize import from_buffers
 
 if TYPE_CHECKING:
