@@ -175,14 +175,22 @@ def _group_metrics(
 ) -> dict[str, float]:
     """A slice's metrics, plus the share it flags at the whole data's FPR 1e-3 threshold.
 
-    A slice of one class (one source of only attacks) has no AUC; the flagged share is then
-    its detection rate (attacks) or its false-positive rate (benign).
+    A slice of one class (one source of only attacks) has no AUC of its own; the flagged
+    share is then its detection rate (attacks) or its false-positive rate (benign), and
+    ``roc_auc_vs_rest`` ranks it against every row of the other class in the data (one
+    DGA family against all benign names).
     """
-    from vigil.train.evaluate import Metrics, threshold_for_fpr
+    from vigil.train.evaluate import Metrics, roc_auc, threshold_for_fpr
 
     metrics = _flat(Metrics.from_scores(y[rows], scores[rows]).to_dict())
     threshold = threshold_for_fpr(y, scores, 1e-3)
     metrics["flagged_at_fpr_1e-3"] = float((scores[rows] >= threshold).mean())
+    classes = np.unique(y[rows])
+    if len(classes) == 1:
+        other = np.flatnonzero(y != classes[0])
+        if len(other):
+            both = np.concatenate([rows, other])
+            metrics["roc_auc_vs_rest"] = roc_auc(y[both], scores[both])
     return metrics
 
 
@@ -191,40 +199,46 @@ def _flat(metrics: dict[str, Any]) -> dict[str, float]:
 
 
 def render(report: EvalReport, console: Any) -> None:
-    """Readable figures: overall, per group, baseline side by side, robustness."""
+    """Readable figures: overall next to the baseline, then per group side by side."""
     from rich.table import Table
 
-    columns = [
-        "roc_auc",
-        "pr_auc",
-        "tpr_at_fpr_1e-2",
-        "tpr_at_fpr_1e-3",
-        "flagged_at_fpr_1e-3",
-        "n",
-        "n_pos",
-    ]
-    table = Table("model", "slice", *columns, title=f"{report.detection}: {report.model}")
+    def cell(metrics: dict[str, float] | None, key: str) -> str:
+        value = float("nan") if metrics is None else metrics.get(key, float("nan"))
+        if value != value:  # NaN: the slice has one class, the figure does not exist
+            return "-"
+        return f"{value:.0f}" if key.startswith("n") else f"{value:.4f}"
 
-    def add(model: str, name: str, metrics: dict[str, float]) -> None:
-        table.add_row(
-            model,
-            name,
-            *(
-                f"{metrics.get(c, float('nan')):.4f}"
-                if not c.startswith("n")
-                else f"{metrics.get(c, 0):.0f}"
-                for c in columns
-            ),
-        )
-
-    add("vigil", "all", report.metrics)
-    for name, metrics in report.groups.items():
-        add("vigil", name, metrics)
+    columns = ["roc_auc", "pr_auc", "tpr_at_fpr_1e-2", "tpr_at_fpr_1e-3", "n", "n_pos"]
+    overall = Table("model", *columns, title=f"{report.detection}: {report.model}")
+    overall.add_row("vigil", *(cell(report.metrics, c) for c in columns))
     if report.baseline is not None:
-        add("baseline", "all", report.baseline)
-        for name, metrics in report.baseline_groups.items():
-            add("baseline", name, metrics)
-    console.print(table)
+        overall.add_row("baseline", *(cell(report.baseline, c) for c in columns))
+    console.print(overall)
+    if report.groups:
+        with_baseline = report.baseline is not None
+        headers = ["slice", "n", "n_pos", "flagged at FPR 1e-3: vigil"]
+        headers += ["baseline"] if with_baseline else []
+        headers += ["ROC AUC: vigil"] + (["baseline"] if with_baseline else [])
+
+        def auc(metrics: dict[str, float] | None) -> str:
+            own = cell(metrics, "roc_auc")
+            return own if own != "-" else cell(metrics, "roc_auc_vs_rest")
+
+        groups = Table(
+            *headers,
+            title="per slice. flagged: share at the whole data's FPR 1e-3 threshold (a "
+            "detection rate for attack-only slices, a false-positive rate for benign ones); "
+            "ROC AUC of a one-class slice: against every row of the other class",
+        )
+        for name, metrics in report.groups.items():
+            base = report.baseline_groups.get(name)
+            row = [name or "(none)", cell(metrics, "n"), cell(metrics, "n_pos")]
+            row.append(cell(metrics, "flagged_at_fpr_1e-3"))
+            row += [cell(base, "flagged_at_fpr_1e-3")] if with_baseline else []
+            row.append(auc(metrics))
+            row += [auc(base)] if with_baseline else []
+            groups.add_row(*row)
+        console.print(groups)
     at = report.alerts_at_threshold
     console.print(
         f"at the model's threshold {report.threshold:.4f}: TPR {at['tpr']:.4f}, "
