@@ -1,10 +1,11 @@
 """The shared n-gram core: windows, hashes and row prefixes against plain-Python references.
 
-Both n-gram models (PowerShell's wide part, the domain names' n-gram logit) hash through
-:mod:`vigil.features._ngrams`; their own tests pin their buckets. Here: the kernel equals
-one-window-at-a-time hashing with Python integers for any sizes and constants, buckets stay
-in range, the windows it flags as crossing are exactly those that leave their row, and
-row prefixes are the rows' first bytes.
+Both n-gram models (PowerShell's wide part, the domain names' n-gram logit) and PowerShell's
+signed character n-gram columns hash through :mod:`vigil.features._ngrams`; the models' own
+tests pin their buckets. Here: the kernel's hashes and buckets equal one-window-at-a-time
+hashing with Python integers for any sizes and constants, buckets stay in range, the
+windows it flags as crossing are exactly those that leave their row, the signed columns
+equal a one-window-at-a-time sum, and row prefixes are the rows' first bytes.
 """
 
 from __future__ import annotations
@@ -16,26 +17,32 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vigil.features import _charhash, _wide
+from vigil.features import _charhash, _wide, powershell
 from vigil.features._ngrams import (
     MAX_SIZE,
     clip_rows,
     crossing_windows,
     row_prefixes,
     window_buckets,
+    window_hashes,
 )
 
 MULTIPLIERS = {1: 0x9E3779B1, 2: 0x85EBCA77, 3: 0xC2B2AE3D, 4: 0x27D4EB2F, 5: 0x165667B1}
 FIFTH = 0x27D4EB2F
 
 
-def reference_bucket(window: bytes, multiplier: int, bits: int, fifth: int = FIFTH) -> int:
-    """One window hashed with Python integers."""
+def reference_hash(window: bytes, multiplier: int, fifth: int = FIFTH) -> int:
+    """One window's full 32-bit hash, with Python integers."""
     if len(window) < 5:
         code = int.from_bytes(window, "big")
     else:
         code = (int.from_bytes(window[:4], "big") * fifth + window[4]) % 2**32
-    return min((code * multiplier % 2**32) >> (32 - bits), 2**bits - 2)
+    return code * multiplier % 2**32
+
+
+def reference_bucket(window: bytes, multiplier: int, bits: int, fifth: int = FIFTH) -> int:
+    """One window's bucket, with Python integers."""
+    return min(reference_hash(window, multiplier, fifth) >> (32 - bits), 2**bits - 2)
 
 
 def as_buffers(rows: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
@@ -67,6 +74,62 @@ def test_kernel_equals_one_window_at_a_time(rows: list[bytes], sizes: list[int],
             reference_bucket(raw[i : i + k], MULTIPLIERS[k], bits) for i in range(len(hashed))
         ]
         assert hashed.tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows_strategy, sizes_strategy, st.integers(1, 32))
+def test_full_hashes_equal_one_window_at_a_time(
+    rows: list[bytes], sizes: list[int], bits: int
+) -> None:
+    data, _ = as_buffers(rows)
+    raw = data.tobytes()
+    got = {k: hashed.copy() for k, hashed in window_hashes(data, sizes, MULTIPLIERS, fifth=FIFTH)}
+    assert list(got) == [k for k in sizes if k <= len(raw)]
+    for k, hashed in got.items():
+        assert hashed.dtype == np.uint32
+        expected = [reference_hash(raw[i : i + k], MULTIPLIERS[k]) for i in range(len(raw) - k + 1)]
+        assert hashed.tolist() == expected
+    # Buckets are the hashes' top bits, the padding bucket moved to the one before.
+    buckets = window_buckets(data, sizes, MULTIPLIERS, bits, fifth=FIFTH)
+    for (k, hashed), (k_bucket, bucket) in zip(got.items(), buckets, strict=True):
+        assert k == k_bucket
+        top = np.minimum(hashed >> np.uint32(32 - bits), np.uint32(2**bits - 2))
+        np.testing.assert_array_equal(bucket, top)
+
+
+def reference_signed_columns(
+    rows: Sequence[bytes], buckets: int, column: int, width: int
+) -> np.ndarray:
+    """PowerShell's signed character n-gram columns, one window at a time.
+
+    Each n-gram that stays in its row adds ``+-1/sqrt(row length)`` to the column its
+    hash's top bits pick, negative when the next bit is set; additions run in the order
+    the kernel makes them (every 3-gram of the batch, then every 4-gram), in float32.
+    """
+    bits = buckets.bit_length() - 1
+    values = np.zeros((len(rows), width), dtype=np.float32)
+    for k in powershell.CHAR_NGRAM_SIZES:
+        multiplier = int(powershell._CHAR_NGRAM_MULTIPLIER[k])
+        for r, row in enumerate(rows):
+            scale = np.float32(1.0 / np.sqrt(max(len(row), 1)))
+            for i in range(len(row) - k + 1):
+                h = reference_hash(row[i : i + k], multiplier)
+                sign = np.float32(-1.0 if (h >> (31 - bits)) & 1 else 1.0)
+                values[r, column + (h >> (32 - bits))] += sign * scale
+    return values
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows_strategy, st.sampled_from([2, 16, 1024]), st.integers(0, 3))
+def test_signed_columns_equal_one_window_at_a_time(
+    rows: list[bytes], buckets: int, column: int
+) -> None:
+    data, offsets = as_buffers(rows)
+    width = column + buckets + 2
+    got = np.zeros((len(rows), width), dtype=np.float32)
+    powershell._add_char_ngrams(got, column, data, offsets, buckets)
+    expected = reference_signed_columns(rows, buckets, column, width)
+    assert got.tobytes() == expected.tobytes()
 
 
 @settings(max_examples=200, deadline=None)
@@ -151,3 +214,6 @@ def test_bad_parameters_are_refused(
     data = np.frombuffer(b"abcdefgh", np.uint8)
     with pytest.raises(ValueError, match=match):
         next(window_buckets(data, sizes, MULTIPLIERS, bits, fifth=fifth))
+    if "sizes" in match or "fifth" in match:
+        with pytest.raises(ValueError, match=match):
+            next(window_hashes(data, sizes, MULTIPLIERS, fifth=fifth))

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from vigil._types import as_string_array
 from vigil.errors import ModelError
+from vigil.features._ngrams import crossing_windows, window_hashes
 from vigil.features._wide import WIDE_NGRAM_SIZES, WideState
 from vigil.features.base import FeatureMatrix, FeatureSpec
 from vigil.features.catalog import Catalog
@@ -487,7 +488,9 @@ class _Tokens:
     def add_hashed(self, values: NDArray[np.float32], column: int, buckets: int) -> None:
         """Add signed unigram + bigram counts, scaled by 1/sqrt(tokens), to ``values``.
 
-        The n-gram block starts at ``column``; see :func:`_scatter_add` for how.
+        The n-gram block starts at ``column``; see :func:`_scatter_add` for how. Tokens
+        hash as strings (blake2b-64, bigrams mixed by MurmurHash's finalizer), not as byte
+        windows, so this stays outside the shared character n-gram core.
         """
         if self.row.size == 0:
             return
@@ -536,33 +539,23 @@ def _add_char_ngrams(
     """Add signed hashed character n-grams, scaled by 1/sqrt(length), from ``column`` on.
 
     A 3- or 4-byte n-gram is its own exact 32-bit code; one multiply spreads it (Fibonacci
-    hashing) and the top bits pick the bucket, the next bit the sign. This replaced a
-    64-bit polynomial + MurmurHash finalizer at a third of the cost.
+    hashing, the shared core's :func:`~vigil.features._ngrams.window_hashes`) and the top
+    bits pick the bucket, the next bit the sign. There is no padding bucket: n-grams that
+    cross into the next row are dropped. This replaced a 64-bit polynomial + MurmurHash
+    finalizer at a third of the cost.
     """
     if buckets & (buckets - 1):
         raise ValueError(f"character n-gram buckets must be a power of two, got {buckets}")
-    n = len(offsets) - 1
-    size = len(data)
+    row = np.arange(len(offsets) - 1, dtype=np.int64)
     lengths = np.diff(offsets)
-    row_of_byte = np.repeat(np.arange(n, dtype=np.int64), lengths)
     scale = (1.0 / np.sqrt(np.maximum(lengths, 1))).astype(np.float32)
     bits = buckets.bit_length() - 1
-    byte = data.astype(np.uint32)
-    code = None
-    for k in range(1, max(CHAR_NGRAM_SIZES) + 1):
-        count = size - k + 1
-        if count <= 0:
-            return
-        code = (
-            byte[:count].copy() if code is None else (code[:count] << np.uint32(8)) | byte[k - 1 :]
-        )
-        if k not in CHAR_NGRAM_SIZES:
-            continue
-        with np.errstate(over="ignore"):
-            h = code * _CHAR_NGRAM_MULTIPLIER[k]
-        rows = row_of_byte[:count]
-        inside = rows == row_of_byte[k - 1 :]  # the n-gram does not cross into the next row
-        h, rows = h[inside], rows[inside]
+    for k, hashed in window_hashes(data, CHAR_NGRAM_SIZES, _CHAR_NGRAM_MULTIPLIER):
+        count = len(hashed)
+        inside = np.ones(count, dtype=bool)  # the n-gram does not cross into the next row
+        inside[crossing_windows(offsets, k, count)] = False
+        h = hashed[inside]
+        rows = np.repeat(row, np.maximum(lengths - (k - 1), 0))  # each row's, in order
         bucket = (h >> np.uint32(32 - bits)).astype(np.int64)
         sign = np.where((h >> np.uint32(31 - bits)) & np.uint32(1), np.float32(-1), np.float32(1))
         _scatter_add(values, rows, column + bucket, sign * scale[rows])
