@@ -7,7 +7,7 @@ of official hosts, because both sides of a real DNS log name them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 import numpy as np
@@ -37,6 +37,46 @@ def apportion(total: int, weights: Mapping[K, float]) -> dict[K, int]:
     for k in np.argsort(-(exact - counts), kind="stable")[: total - int(counts.sum())]:
         counts[k] += 1
     return dict(zip(keys, counts.tolist(), strict=True))
+
+
+#: Rounds of redrawing before a group is declared out of distinct values.
+MAX_DRAW_ROUNDS = 50
+
+
+def draw_distinct(
+    counts: Mapping[K, int],
+    draw: Callable[[K, int], Iterable[T]],
+    key: Callable[[T], Hashable],
+    *,
+    group: str,
+    values: str,
+) -> tuple[list[T], list[K]]:
+    """Each group's count of values from ``draw(group, k)``, redrawn until no ``key`` repeats
+    across all groups; the values and, per value, its group.
+
+    Raises ``ValueError`` (naming the ``group`` and ``values`` words) when a group runs out.
+    """
+    seen: set[Hashable] = set()
+    out: list[T] = []
+    groups: list[K] = []
+    for name, count in counts.items():
+        got = 0
+        for _ in range(MAX_DRAW_ROUNDS):
+            if got == count:
+                break
+            for value in draw(name, count - got):
+                k = key(value)
+                if k not in seen:
+                    seen.add(k)
+                    out.append(value)
+                    got += 1
+        if got < count:
+            raise ValueError(
+                f"{group} {name!r} ran out of distinct {values} after {got:,} of {count:,}; "
+                "ask for fewer rows or a different malicious_share"
+            )
+        groups.extend([name] * count)
+    return out, groups
 
 
 #: Top-level domains of benign names, weighted roughly like registrations on the real web:

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from vigil.datasets import _names as w
 from vigil.datasets._dga import ALNUM, DGAS, DIGITS, HEX, LETTERS, random_strings
-from vigil.datasets._names import apportion, pick, pick_weighted
+from vigil.datasets._names import apportion, draw_distinct, pick, pick_weighted
 
 __all__ = [
     "FAMILIES",
@@ -61,7 +61,6 @@ TRAILING_DOT_QUERY_SHARE = 0.02
 ZIPF_EXPONENT = 1.1
 DEFAULT_START = datetime(2024, 6, 3, tzinfo=UTC)
 
-_MAX_DRAW_ROUNDS = 50
 _MIXED = LETTERS * 2 + DIGITS
 
 
@@ -648,27 +647,13 @@ def _distinct_names(
     rng: np.random.Generator, counts: Mapping[str, int]
 ) -> tuple[list[str], list[str]]:
     """Draw each family's count of names, redrawing until no name (as DNS spells it) repeats."""
-    seen: set[str] = set()
-    names: list[str] = []
-    families: list[str] = []
-    for family, count in counts.items():
-        got = 0
-        for _ in range(_MAX_DRAW_ROUNDS):
-            if got == count:
-                break
-            for name in FAMILIES[family].generate(rng, count - got):
-                key = to_ascii(name)
-                if key not in seen:
-                    seen.add(key)
-                    names.append(name)
-                    got += 1
-        if got < count:
-            raise ValueError(
-                f"family {family!r} ran out of distinct names after {got:,} of {count:,}; "
-                "ask for fewer rows or a different malicious_share"
-            )
-        families.extend([family] * count)
-    return names, families
+    return draw_distinct(
+        counts,
+        lambda family, k: FAMILIES[family].generate(rng, k),
+        to_ascii,
+        group="family",
+        values="names",
+    )
 
 
 def generate_blocklist(

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from vigil.datasets._names import apportion
+from vigil.datasets._names import apportion, draw_distinct
 
 __all__ = [
     "BENIGN_CATEGORY_SHARES",
@@ -95,8 +95,6 @@ _LAYOUT_SEED = 0x1F5E7
 #: or more listed addresses that it lists as one /24.
 NETSET_WHOLE_16_SHARE = 0.35
 NETSET_WHOLE_24_SHARE = 0.7
-
-_MAX_DRAW_ROUNDS = 50
 
 
 @dataclass(frozen=True)
@@ -210,25 +208,13 @@ def generate_ips(n: int, *, malicious_share: float = 0.3, seed: int = 0) -> pa.T
         **apportion(n_malicious, MALICIOUS_CATEGORY_SHARES),
         **apportion(n - n_malicious, BENIGN_CATEGORY_SHARES),
     }
-    seen: set[int] = set()
-    ips: list[int] = []
-    categories: list[str] = []
-    for category, count in counts.items():
-        got = 0
-        for _ in range(_MAX_DRAW_ROUNDS):
-            if got == count:
-                break
-            for ip in _draw_category(rng, category, count - got).tolist():
-                if ip not in seen:
-                    seen.add(ip)
-                    ips.append(ip)
-                    got += 1
-        if got < count:
-            raise ValueError(
-                f"category {category!r} ran out of distinct addresses after {got:,} of "
-                f"{count:,}; ask for fewer rows or a different malicious_share"
-            )
-        categories.extend([category] * count)
+    ips, categories = draw_distinct(
+        counts,
+        lambda category, k: _draw_category(rng, category, k).tolist(),
+        lambda ip: ip,
+        group="category",
+        values="addresses",
+    )
     table = pa.table(
         {
             "ip": pa.array(_dotted(np.array(ips, dtype=np.int64)), type=pa.string()),
