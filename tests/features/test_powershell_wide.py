@@ -24,14 +24,12 @@ from vigil.datasets.obfuscation import OBFUSCATIONS
 from vigil.errors import ModelError
 from vigil.features import fitted_extractor, get_extractor
 from vigil.features._wide import (
-    _FIFTH,
     STATE_FORMAT,
-    WIDE_MULTIPLIER,
-    WIDE_NGRAM_SIZES,
     WideState,
     distinct_buckets,
 )
 from vigil.features.powershell import WIDE_COLUMN, PowerShellExtractor
+from vigil.testing.references import wide_buckets
 from vigil.testing.strategies import command_lines, encoded_pairs, obfuscated_pairs, string_columns
 
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -47,22 +45,8 @@ def random_state(bits: int = 16, seed: int = 0, max_bytes: int = 16_384) -> Wide
 FITTED = BASE.with_wide(random_state())
 
 
-def reference_buckets(raw: bytes, bits: int) -> set[int]:
-    """Every n-gram hashed one at a time, with Python integers."""
-    found = set()
-    for k in WIDE_NGRAM_SIZES:
-        for i in range(len(raw) - k + 1):
-            if k < 5:
-                code = int.from_bytes(raw[i : i + k], "big")
-            else:
-                code = (int.from_bytes(raw[i : i + 4], "big") * int(_FIFTH) + raw[i + 4]) % 2**32
-            bucket = (code * int(WIDE_MULTIPLIER[k]) % 2**32) >> (32 - bits)
-            found.add(min(bucket, 2**bits - 2))
-    return found
-
-
 def reference_logit(raw: bytes, state: WideState) -> float:
-    buckets = reference_buckets(raw[: state.max_bytes], state.bits)
+    buckets = wide_buckets(raw[: state.max_bytes], state.bits)
     if not buckets:
         return state.bias
     total = sum(float(state.weights[b]) for b in buckets)
@@ -193,7 +177,7 @@ def test_distinct_buckets_are_each_rows_set_of_buckets() -> None:
             assert len(kept) == count
             seen[int(row)] = kept
     for row, text in enumerate(raw):
-        assert set(seen.get(row, [])) == reference_buckets(text, 16)
+        assert set(seen.get(row, [])) == wide_buckets(text, 16)
 
 
 def test_only_the_first_max_bytes_count() -> None:

@@ -13,11 +13,11 @@ import pytest
 
 from vigil.datasets.powershell import generate_commands
 from vigil.errors import DataError
-from vigil.features._wide import _FIFTH, WIDE_MULTIPLIER, WIDE_NGRAM_SIZES
 from vigil.features.base import FEATURE_STATE_KEY
 from vigil.features.powershell import WIDE_COLUMN, PowerShellExtractor
 from vigil.runtime.detection import BUILTIN_DETECTIONS
 from vigil.store import Store
+from vigil.testing.references import wide_buckets
 from vigil.train.data import labelled
 from vigil.train.pipeline import augment
 from vigil.train.wide import WideConfig, WideFit, fit_wide, wide_matrix
@@ -38,20 +38,6 @@ def fitted() -> tuple[list[str], np.ndarray, WideFit]:
     text, label = commands(1_500, seed=3)
     text, label = augment(text, label, seed=0)  # encoded re-launches, obfuscated copies
     return text, label, fit_wide(BASE, text, label, CONFIG)
-
-
-def reference_buckets(raw: bytes, bits: int) -> set[int]:
-    """Every n-gram hashed one at a time, with Python integers (as serving must)."""
-    found = set()
-    for k in WIDE_NGRAM_SIZES:
-        for i in range(len(raw) - k + 1):
-            if k < 5:
-                code = int.from_bytes(raw[i : i + k], "big")
-            else:
-                code = (int.from_bytes(raw[i : i + 4], "big") * int(_FIFTH) + raw[i + 4]) % 2**32
-            bucket = (code * int(WIDE_MULTIPLIER[k]) % 2**32) >> (32 - bits)
-            found.add(min(bucket, 2**bits - 2))
-    return found
 
 
 def test_the_served_log_odds_are_the_trained_linear_model(
@@ -77,7 +63,7 @@ def test_training_rows_hash_like_the_reference_and_have_unit_norm() -> None:
     raw = content.data.tobytes()
     for row, (a, b) in enumerate(zip(content.offsets[:-1], content.offsets[1:], strict=True)):
         columns = set(x.indices[x.indptr[row] : x.indptr[row + 1]].tolist())
-        assert columns == reference_buckets(raw[a:b], 16)
+        assert columns == wide_buckets(raw[a:b], 16)
         values_in_row = x.data[x.indptr[row] : x.indptr[row + 1]]
         if columns:
             assert np.allclose(values_in_row, 1 / math.sqrt(len(columns)))
