@@ -163,11 +163,18 @@ def export_onnx(
     }
     if model.offset_column is not None:
         metadata["vigil.offset_column"] = str(model.offset_column)
+    return finish_model(onnx_model, metadata, feature_names)
+
+
+def finish_model(
+    model: onnx.ModelProto, metadata: dict[str, str], feature_names: Sequence[str] | None
+) -> bytes:
+    """The model's bytes with its metadata (and feature names) set, after ONNX's full check."""
     if feature_names is not None:
         metadata["vigil.feature_names"] = json.dumps(list(feature_names))
-    helper.set_model_props(onnx_model, metadata)
-    onnx.checker.check_model(onnx_model, full_check=True)
-    data: bytes = onnx_model.SerializeToString()
+    helper.set_model_props(model, metadata)
+    onnx.checker.check_model(model, full_check=True)
+    data: bytes = model.SerializeToString()
     return data
 
 

@@ -26,7 +26,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from vigil.errors import ConfigError, DataError, MissingExtra, ModelError
 from vigil.train.calibration import METHODS, Calibration, Method
-from vigil.train.export import INPUT, IR_VERSION, OPSET, OUTPUTS
+from vigil.train.export import INPUT, IR_VERSION, OPSET, OUTPUTS, finish_model
 
 try:
     import onnx
@@ -372,12 +372,7 @@ def trees_to_onnx(
         "vigil.outputs": ",".join(OUTPUTS),
         "vigil.calibration": json.dumps(cal.to_dict(), sort_keys=True),
     }
-    if feature_names is not None:
-        metadata["vigil.feature_names"] = json.dumps(list(feature_names))
-    helper.set_model_props(model, metadata)
-    onnx.checker.check_model(model, full_check=True)
-    data: bytes = model.SerializeToString()
-    return data
+    return finish_model(model, metadata, feature_names)
 
 
 def _tree_node(booster: xgb.Booster, n_features: int, base_margin: float) -> onnx.NodeProto:
