@@ -32,7 +32,6 @@ the data README are dropped everywhere and every file holds each domain at most 
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -44,9 +43,8 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import tldextract
 
-from _splits import in_test, rng  # bench/_splits.py, beside this script
+from _splits import SHARED_DATA, in_test, rng, split_parser  # bench/_splits.py, beside this script
 
-DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT_OUT = Path("/tmp/vigil-shared-domains")
 
 #: Word-list / pronounceable DGA families: always held out in ``family_holdout``.
@@ -240,11 +238,7 @@ def write_sources(folder: Path, sources: dict[str, set[str]], seed: int) -> dict
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--test-share", type=float, default=0.3)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = split_parser(__doc__.splitlines()[0], shared=SHARED_DATA, out=DEFAULT_OUT)
     parser.add_argument("--dga-cap", type=int, default=5_000, help="rows per DGA family")
     parser.add_argument(
         "--malware-cap", type=int, default=150_000, help="maltrail_malware rows per half"

@@ -23,7 +23,6 @@ cloud infrastructure", not "normal traffic"; the script prints how thin that sid
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import json
 from collections import Counter, defaultdict
@@ -36,9 +35,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from _splits import in_test, rng  # bench/_splits.py, beside this script
+from _splits import SHARED_DATA, in_test, rng, split_parser  # bench/_splits.py, beside this script
 
-DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT_OUT = Path("/tmp/vigil-shared-domains")
 MALTRAIL_COMMIT = "8adace159e1e9418ca4dd1a4b07f84917c3b6155"
 IPSUM_COMMIT = "5a7c15f3670357672b8c11e2da5d37f6b4cc1982"
@@ -182,11 +180,7 @@ def write_sources(folder: Path, sources: dict[str, set[str]], seed: int) -> dict
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--test-share", type=float, default=0.3)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = split_parser(__doc__.splitlines()[0], shared=SHARED_DATA, out=DEFAULT_OUT)
     parser.add_argument("--per-cidr", type=int, default=20, help="hosts sampled per benign range")
     args = parser.parse_args()
     if not (args.shared / "ips" / "ips.csv.gz").is_file():

@@ -14,7 +14,6 @@ form one group that lands wholly on one side of the split.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import re
@@ -25,7 +24,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "powershell"
+from _splits import SHARED_DATA, in_test, split_parser  # bench/_splits.py, beside this script
+
+DEFAULT_SHARED = SHARED_DATA / "powershell"
 
 _BLOB = re.compile(r"[a-z0-9+/=]{20,}")
 
@@ -109,10 +110,7 @@ def split(
             exact_dupes += 1
             continue
         seen.add(exact)
-        bucket = int.from_bytes(
-            hashlib.blake2b(f"{seed}:{key}".encode(), digest_size=4).digest(), "big"
-        )
-        (test_rows if bucket % 10_000 < test_share * 10_000 else train_rows).append(i)
+        (test_rows if in_test(key, test_share, seed) else train_rows).append(i)
     stats = {
         "rows": table.num_rows,
         "exact_duplicates_dropped": exact_dupes,
@@ -125,11 +123,7 @@ def split(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--test-share", type=float, default=0.3)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = split_parser(__doc__.splitlines()[0], shared=DEFAULT_SHARED, out=None)
     args = parser.parse_args()
     if not args.shared.is_dir():
         raise SystemExit(f"{args.shared} not found: this script needs ../shared/data/powershell")
