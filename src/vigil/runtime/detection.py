@@ -142,31 +142,15 @@ class Detection:
                 values[key] = tuple(values[key])
         return cls(**values)
 
-    def bind(
-        self,
-        store: Store,
-        *,
-        intel: Any = None,
-        memo_size: int = SCORE_MEMO_SIZE,
-        memo_max_value_bytes: int = SCORE_MEMO_MAX_VALUE_BYTES,
-        memo_max_bytes: int = SCORE_MEMO_MAX_BYTES,
-        **scorer_options: Any,
-    ) -> BoundDetection:
+    def bind(self, store: Store, *, intel: Any = None, **options: Any) -> BoundDetection:
         """This detection ready to score, its model(s) followed in ``store``.
 
         ``intel`` is a threat-intelligence snapshot for extractors that look entities up.
-        ``memo_*`` bound the memo of scores across batches (``memo_size=0``: none); see
-        :class:`BoundDetection`. Other options go to each :class:`Scorer`.
+        ``memo_size``, ``memo_max_value_bytes`` and ``memo_max_bytes`` bound the memo of
+        scores across batches (``memo_size=0``: none); other options go to each
+        :class:`Scorer`. See :class:`BoundDetection`.
         """
-        return BoundDetection(
-            self,
-            store,
-            intel=intel,
-            memo_size=memo_size,
-            memo_max_value_bytes=memo_max_value_bytes,
-            memo_max_bytes=memo_max_bytes,
-            **scorer_options,
-        )
+        return BoundDetection(self, store, intel=intel, **options)
 
 
 #: Detections that ship with vigil.
