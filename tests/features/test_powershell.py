@@ -111,6 +111,19 @@ def test_deflate_wrapped_payload_is_inflated(extractor: PowerShellExtractor) -> 
     assert "deflatestream" in iocs
 
 
+def test_a_switch_at_the_end_of_a_row_is_not_read_into_the_next_row(
+    extractor: PowerShellExtractor,
+) -> None:
+    """Found by hypothesis: ``-e`` then a row starting ``c:\\...`` was matched as ``-ec``
+    across the row end, which hid the ``-e`` hit, so the batch disagreed with the row."""
+    payload = base64.b64encode("Get-ChildItem".encode("utf-16-le")).decode()
+    rows = ["-e", f"C:\\Windows\\powershell.exe -NoProfile -e {payload}"]
+    batch = extractor.transform(rows).values
+    for i, row in enumerate(rows):
+        np.testing.assert_array_equal(extractor.transform([row]).values[0], batch[i])
+    assert extractor.indicators(rows).to_pylist()[0] == ["-encodedcommand"]
+
+
 def test_nul_interleaved_text_reads_like_its_clean_form(extractor: PowerShellExtractor) -> None:
     """A UTF-16 script read as single bytes (``f\\0u\\0n...``), plain or re-launched
     encoded, gets the features of the script itself."""

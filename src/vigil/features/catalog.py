@@ -170,7 +170,10 @@ class Matcher:
         rows = len(offsets) - 1
         if rows == 0 or len(data) == 0:
             return np.zeros((rows, self.n), dtype=np.int32)
-        text = data.tobytes().decode("latin-1")
+        # Rows are matched as one text with a NUL between them (no pattern holds one): a
+        # leftmost-longest switch match must not run from one row into the next, where it
+        # would shadow the shorter match inside the row ("-e" then a row "c:\\..." as "-ec").
+        text = np.insert(data, offsets[1:-1], 0).tobytes().decode("latin-1")
         hits = [
             self._literals.hits(text, longest=False),
             self._switches.hits(text, longest=True),
@@ -178,8 +181,10 @@ class Matcher:
         start = np.concatenate([h[0] for h in hits])
         end = np.concatenate([h[1] for h in hits])
         indicator = np.concatenate([h[2] for h in hits])
-        row = np.searchsorted(offsets, end, side="right") - 1
-        keep = start >= offsets[row]
+        separated = offsets + np.arange(len(offsets), dtype=np.int64)
+        row = np.searchsorted(separated, end, side="right") - 1
+        start, end = start - row, end - row  # back to positions in ``data``
+        keep = np.ones(len(row), dtype=bool)
         word = self._word[indicator]
         if word.any():
             before = np.where(start > offsets[row], data[np.maximum(start - 1, 0)], 32)
