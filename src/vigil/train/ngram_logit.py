@@ -36,7 +36,10 @@ def fit_ngram_model(
     from sklearn.linear_model import LogisticRegression
 
     matrix = ngram_matrix(names, bits)
-    model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=200)
+    # the primal solver does not shuffle; the fixed state keeps a switch to dual seeded
+    model = LogisticRegression(
+        C=c, class_weight="balanced", solver="liblinear", max_iter=200, random_state=0
+    )
     model.fit(matrix, labels)
     weights = np.asarray(model.coef_[0], dtype=np.float32)
     weights[-1] = 0.0

@@ -187,6 +187,9 @@ def fit_wide(
             dual=True,  # ~7x faster than the primal here: far fewer rows than buckets
             max_iter=config.max_iter,
             tol=config.tol,
+            # the dual solver visits rows in a shuffled order: unseeded, it draws from
+            # numpy's global state and the same data and seed gave another model
+            random_state=config.seed,
         )
 
     out_of_fold = np.zeros(len(unit_rows), dtype=np.float64)
