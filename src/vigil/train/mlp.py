@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from vigil.errors import ConfigError, DataError, MissingExtra, ModelError
+from vigil.train._config import check_fields, class_weight, is_int, is_real, known_keys
 
 try:
     import torch
@@ -72,46 +73,35 @@ class MLPConfig:
 
     def __post_init__(self) -> None:
         hidden = tuple(self.hidden)
-        if not hidden or not all(_is_int(h) and h > 0 for h in hidden):
+        if not hidden or not all(is_int(h) and h > 0 for h in hidden):
             raise ConfigError(
                 f"MLPConfig.hidden must be one or more positive layer widths, got {self.hidden!r}"
             )
         object.__setattr__(self, "hidden", hidden)
-        checks: list[tuple[str, bool, str]] = [
-            ("dropout", _is_real(self.dropout) and 0.0 <= self.dropout < 1.0, "in [0, 1)"),
-            ("negative_slope", _is_real(self.negative_slope) and self.negative_slope >= 0, ">= 0"),
-            ("learning_rate", _is_real(self.learning_rate) and self.learning_rate > 0, "> 0"),
-            ("weight_decay", _is_real(self.weight_decay) and self.weight_decay >= 0, ">= 0"),
-            ("batch_size", _is_int(self.batch_size) and self.batch_size >= 2, "an int >= 2"),
-            ("max_epochs", _is_int(self.max_epochs) and self.max_epochs >= 1, "an int >= 1"),
-            ("patience", _is_int(self.patience) and self.patience >= 1, "an int >= 1"),
-            ("seed", _is_int(self.seed) and 0 <= self.seed < 2**63, "an int in [0, 2**63)"),
-            (
-                "offset_column",
-                self.offset_column is None
-                or (_is_int(self.offset_column) and self.offset_column >= 0),
-                "None or an int >= 0",
-            ),
-        ]
-        for name, ok, expected in checks:
-            if not ok:
-                raise ConfigError(
-                    f"MLPConfig.{name} must be {expected}, got {getattr(self, name)!r}"
-                )
-        weight = self.class_weight
-        if isinstance(weight, str):
-            if weight not in ("balanced", "none"):
-                raise ConfigError(
-                    f"MLPConfig.class_weight must be 'balanced', 'none' or a positive number, "
-                    f"got {weight!r}"
-                )
-        elif _is_real(weight) and math.isfinite(weight) and weight > 0:
-            object.__setattr__(self, "class_weight", float(weight))
-        else:
-            raise ConfigError(
-                f"MLPConfig.class_weight must be 'balanced', 'none' or a positive number, "
-                f"got {weight!r}"
-            )
+        check_fields(
+            self,
+            [
+                ("dropout", is_real(self.dropout) and 0.0 <= self.dropout < 1.0, "in [0, 1)"),
+                (
+                    "negative_slope",
+                    is_real(self.negative_slope) and self.negative_slope >= 0,
+                    ">= 0",
+                ),
+                ("learning_rate", is_real(self.learning_rate) and self.learning_rate > 0, "> 0"),
+                ("weight_decay", is_real(self.weight_decay) and self.weight_decay >= 0, ">= 0"),
+                ("batch_size", is_int(self.batch_size) and self.batch_size >= 2, "an int >= 2"),
+                ("max_epochs", is_int(self.max_epochs) and self.max_epochs >= 1, "an int >= 1"),
+                ("patience", is_int(self.patience) and self.patience >= 1, "an int >= 1"),
+                ("seed", is_int(self.seed) and 0 <= self.seed < 2**63, "an int in [0, 2**63)"),
+                (
+                    "offset_column",
+                    self.offset_column is None
+                    or (is_int(self.offset_column) and self.offset_column >= 0),
+                    "None or an int >= 0",
+                ),
+            ],
+        )
+        object.__setattr__(self, "class_weight", class_weight(self, self.class_weight))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (``hidden`` as a list)."""
@@ -122,27 +112,13 @@ class MLPConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MLPConfig:
         """The config :meth:`to_dict` wrote; missing keys take their defaults."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(
-                f"MLPConfig has no keys {sorted(unknown)}; known keys: {sorted(known)}"
-            )
-        values = dict(data)
+        values = known_keys(cls, data, (f.name for f in fields(cls)))
         if "hidden" in values:
             hidden = values["hidden"]
             if not isinstance(hidden, Sequence) or isinstance(hidden, str):
                 raise ConfigError(f"MLPConfig.hidden must be a list of ints, got {hidden!r}")
             values["hidden"] = tuple(hidden)
         return cls(**values)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
 
 
 class HiddenLayer(nn.Module):

@@ -24,7 +24,8 @@ from typing import Any, Literal, cast
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from vigil.errors import ConfigError, DataError, MissingExtra, ModelError
+from vigil.errors import DataError, MissingExtra, ModelError
+from vigil.train._config import check_fields, class_weight, is_int, is_real, known_keys
 from vigil.train.calibration import METHODS, Calibration, Method
 from vigil.train.export import INPUT, IR_VERSION, OPSET, OUTPUTS, finish_model
 
@@ -49,14 +50,6 @@ MARGIN = "margin"
 
 ClassWeight = Literal["balanced", "none"] | float
 Progress = Callable[[int, int, dict[str, float]], None]
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -85,48 +78,34 @@ class TreeConfig:
     calibration: Method = "platt"
 
     def __post_init__(self) -> None:
-        if self.class_weight is None:
-            object.__setattr__(self, "class_weight", "none")
-
         def fraction(v: object) -> bool:
-            return _is_real(v) and 0 < cast(float, v) <= 1
+            return is_real(v) and 0 < cast(float, v) <= 1
 
         def at_least(v: object, low: float, *, integer: bool = False) -> bool:
-            return (_is_int(v) if integer else _is_real(v)) and cast(float, v) >= low
+            return (is_int(v) if integer else is_real(v)) and cast(float, v) >= low
 
-        checks: list[tuple[str, bool, str]] = [
-            ("n_estimators", at_least(self.n_estimators, 1, integer=True), "an int >= 1"),
-            ("max_depth", _is_int(self.max_depth) and 1 <= self.max_depth <= 16, "an int 1..16"),
-            ("learning_rate", fraction(self.learning_rate), "in (0, 1]"),
-            ("subsample", fraction(self.subsample), "in (0, 1]"),
-            ("colsample_bytree", fraction(self.colsample_bytree), "in (0, 1]"),
-            ("min_child_weight", at_least(self.min_child_weight, 0), ">= 0"),
-            ("reg_lambda", at_least(self.reg_lambda, 0), ">= 0"),
-            ("max_bin", at_least(self.max_bin, 2, integer=True), "an int >= 2"),
-            (
-                "early_stopping_rounds",
-                at_least(self.early_stopping_rounds, 0, integer=True),
-                "an int >= 0 (0: off)",
-            ),
-            ("seed", _is_int(self.seed) and 0 <= self.seed < 2**31, "an int in [0, 2**31)"),
-            ("threads", at_least(self.threads, 1, integer=True), "an int >= 1"),
-            ("calibration", self.calibration in METHODS, f"one of {', '.join(METHODS)}"),
-        ]
-        for name, ok, expected in checks:
-            if not ok:
-                raise ConfigError(
-                    f"TreeConfig.{name} must be {expected}, got {getattr(self, name)!r}"
-                )
-        weight = self.class_weight
-        if isinstance(weight, str) and weight in ("balanced", "none"):
-            return
-        if _is_real(weight) and math.isfinite(cast(float, weight)) and cast(float, weight) > 0:
-            object.__setattr__(self, "class_weight", float(cast(float, weight)))
-            return
-        raise ConfigError(
-            f"TreeConfig.class_weight must be 'balanced', 'none' or a positive number, "
-            f"got {weight!r}"
+        check_fields(
+            self,
+            [
+                ("n_estimators", at_least(self.n_estimators, 1, integer=True), "an int >= 1"),
+                ("max_depth", is_int(self.max_depth) and 1 <= self.max_depth <= 16, "an int 1..16"),
+                ("learning_rate", fraction(self.learning_rate), "in (0, 1]"),
+                ("subsample", fraction(self.subsample), "in (0, 1]"),
+                ("colsample_bytree", fraction(self.colsample_bytree), "in (0, 1]"),
+                ("min_child_weight", at_least(self.min_child_weight, 0), ">= 0"),
+                ("reg_lambda", at_least(self.reg_lambda, 0), ">= 0"),
+                ("max_bin", at_least(self.max_bin, 2, integer=True), "an int >= 2"),
+                (
+                    "early_stopping_rounds",
+                    at_least(self.early_stopping_rounds, 0, integer=True),
+                    "an int >= 0 (0: off)",
+                ),
+                ("seed", is_int(self.seed) and 0 <= self.seed < 2**31, "an int in [0, 2**31)"),
+                ("threads", at_least(self.threads, 1, integer=True), "an int >= 1"),
+                ("calibration", self.calibration in METHODS, f"one of {', '.join(METHODS)}"),
+            ],
         )
+        object.__setattr__(self, "class_weight", class_weight(self, self.class_weight))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values."""
@@ -135,13 +114,7 @@ class TreeConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TreeConfig:
         """The config :meth:`to_dict` wrote; missing keys take their defaults."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(
-                f"TreeConfig has no keys {sorted(unknown)}; known keys: {sorted(known)}"
-            )
-        return cls(**data)
+        return cls(**known_keys(cls, data, (f.name for f in fields(cls))))
 
     def xgboost_params(self) -> dict[str, Any]:
         """The booster parameters this config means (without class weights)."""
