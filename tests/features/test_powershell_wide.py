@@ -68,7 +68,7 @@ def wide(extractor: PowerShellExtractor, values: Sequence[str | None]) -> np.nda
 
 def test_wide_logit_is_the_last_column_and_the_spec_ignores_the_weights() -> None:
     assert BASE.spec.names[-1] == WIDE_COLUMN == BASE.spec.names[BASE.wide_column]
-    assert BASE.spec.version == "3"
+    assert BASE.spec.version == "4"
     assert FITTED.spec.id == BASE.spec.id  # weights travel in the model file, not the spec
     assert BASE.feature_groups()["character n-gram model"] == (BASE.wide_column,)
 

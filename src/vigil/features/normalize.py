@@ -55,6 +55,34 @@ _FROM_BASE64_RE = re.compile(
     r"frombase64string\(\s*['\"](?P<payload>[A-Za-z0-9+/=\s]{4,})['\"]\s*\)",
     re.IGNORECASE,
 )
+
+# A row that only re-launches a script: the executable, switches that change nothing about
+# what the script does, and -EncodedCommand. Configuration-management agents launch every
+# script like this (Ansible, SCCM, Chef), so it is unwrapped to the script it runs (see
+# unwrap_launchers). -WindowStyle, -NoExit, -Version, -Sta, -Command and -File are not
+# on the list: a launch with any of them keeps its switches as evidence.
+_LAUNCHER_EXE = (
+    r"""(?:(?:"(?:[^"]*[\\/])?(?:powershell|pwsh)(?:\.exe)?"|(?:[^"\s]*[\\/])?"""
+    r"""(?:powershell|pwsh)(?:\.exe)?)\s+)?"""
+)
+_ORDINARY_SWITCH = (
+    rf"(?:{_nested_prefixes('nologo', 3)}|{_nested_prefixes('noprofile', 3)}"
+    rf"|{_nested_prefixes('noninteractive', 3)}"
+    rf"|(?:ep|{_nested_prefixes('executionpolicy', 2)}|{_nested_prefixes('inputformat', 2)}"
+    rf"|{_nested_prefixes('outputformat', 2)})[\s:]+[a-z]+)"
+)
+
+
+def _launcher_pattern(dashes: str) -> str:
+    return (
+        rf"(?i)^{_LAUNCHER_EXE}(?:[-/{dashes}]{_ORDINARY_SWITCH}\s+)*"
+        rf"[-/{dashes}]{_ENCODED_FLAG}[\s:]+['\"]?(?P<payload>[a-z0-9+/]+={{0,2}})['\"]?$"
+    )
+
+
+_LAUNCHER_RE = re.compile(_launcher_pattern("\u2013\u2014\u2015"))
+_LAUNCHER_RE2 = _launcher_pattern(r"\x{2013}\x{2014}\x{2015}")
+
 # RE2 (Arrow) prefilter that selects the rows worth a per-row decode.
 _CANDIDATE_RE2 = (
     rf"(?i)(?:[-/\x{{2013}}\x{{2014}}\x{{2015}}]{_ENCODED_FLAG}[\s:]+['\"]?[a-z0-9+/]{{2,}})"
@@ -145,6 +173,43 @@ def _mark_concatenations(
         position = left + step
         within = position <= right
         drop[position[within]] = True
+
+
+def unwrap_launchers(text: pa.Array) -> pa.Array:
+    """Rows that only re-launch a script become that script, cleaned like any row.
+
+    ``powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand
+    <base64>`` is how deployment tools run every script, benign or not: the wrapper says
+    nothing about the script, so it is scored as the script itself, exactly (the same
+    features, hence the same score). Only the switches in ``_ORDINARY_SWITCH`` qualify;
+    a payload that is not UTF-16LE text is left to :func:`decode_payloads`. Launchers
+    nested in launchers are unwrapped up to :data:`MAX_DECODE_DEPTH` levels. ``text``
+    must already be cleaned (:func:`clean_text`).
+    """
+    n = len(text)
+    for _ in range(MAX_DECODE_DEPTH):
+        if n == 0:
+            break
+        matched = pc.fill_null(pc.match_substring_regex(text, _LAUNCHER_RE2), False)
+        rows = np.flatnonzero(matched.to_numpy(zero_copy_only=False))
+        unwrapped: list[int] = []
+        scripts: list[str] = []
+        for row, line in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist(), strict=True):
+            match = _LAUNCHER_RE.fullmatch(line)  # per launcher row: the payload's span
+            if match is None:
+                continue
+            script, _ = _decode_payload(match.group("payload"), utf16_only=True)
+            if script is not None:
+                unwrapped.append(row)
+                scripts.append(script)
+        if not unwrapped:
+            break
+        mask = np.zeros(n, dtype=bool)
+        mask[unwrapped] = True
+        text = pc.replace_with_mask(
+            text, pa.array(mask), clean_text(pa.array(scripts, type=pa.large_string()))
+        )
+    return text
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from vigil.features.normalize import (
     clean_text,
     decode_payloads,
     from_buffers,
+    unwrap_launchers,
 )
 
 if TYPE_CHECKING:
@@ -57,7 +58,8 @@ CHAR_NGRAM_SIZES = (3, 4)
 #: Tokens of only letters and digits this long are counted as base64-looking.
 BASE64_MIN_RUN = 20
 
-_FEATURES_VERSION = "3"  # 2: the wide part's ``wide_logit`` column; 3: NULs dropped
+# 2: the wide part's ``wide_logit`` column; 3: NULs dropped; 4: ordinary launchers unwrapped
+_FEATURES_VERSION = "4"
 
 #: The last column: the wide part's log-odds (0.0 until the extractor is fitted).
 WIDE_COLUMN = "wide_logit"
@@ -301,7 +303,7 @@ class PowerShellExtractor:
         array = as_string_array(values)
         valid = np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
         text = pc.fill_null(array, "") if array.null_count else array
-        return valid, decode_payloads(clean_text(text))
+        return valid, decode_payloads(unwrap_launchers(clean_text(text)))
 
     def analyze(self, values: StringColumn) -> Analysis:
         valid, decoded = self._decoded(values)
