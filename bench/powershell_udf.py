@@ -49,7 +49,7 @@ def timed(connection: duckdb.DuckDBPyConnection, sql: str) -> float:
 def stage_profile(bound, values: pa.Array) -> list[tuple[str, float]]:  # type: ignore[no-untyped-def]
     """Milliseconds per stage for one 2,048-row DuckDB-sized batch of distinct values."""
     from vigil.features.base import distinct
-    from vigil.features.normalize import buffers, clean_text, decode_payloads
+    from vigil.features.normalize import buffers, clean_text, decode_payloads, unwrap_launchers
     from vigil.features.powershell import _Tokens
 
     extractor = bound.extractor_for(bound.scorer.current())
@@ -66,7 +66,8 @@ def stage_profile(bound, values: pa.Array) -> list[tuple[str, float]]:  # type: 
 
     uniques, _, _ = clock("distinct (dictionary_encode)", lambda: distinct(batch))
     cleaned = clock("clean (ticks, carets, concat, spaces)", lambda: clean_text(uniques))
-    decoded = clock("decode base64 payloads", lambda: decode_payloads(cleaned))
+    unwrapped = clock("unwrap ordinary launchers", lambda: unwrap_launchers(cleaned))
+    decoded = clock("decode base64 payloads", lambda: decode_payloads(unwrapped))
     lowered = clock("lower-case", lambda: pc.utf8_lower(decoded.text))
     data, offsets = buffers(lowered)
     clock("IOC matching (Aho-Corasick)", lambda: extractor.catalog.matcher.count(data, offsets))
