@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from vigil.errors import ModelError
 from vigil.train.export import OPSET, export_onnx
-from vigil.train.mlp import FeedForwardNet, MLPConfig, train_mlp
+from vigil.train.mlp import FeedForwardNet, MLPConfig, train_mlp, train_nets
 
 from .synthetic import WIDTH, labelled, realistic_features
 
@@ -212,3 +212,63 @@ class TestGraph:
         probe[:, 5] = 1e4  # never seen in training: must not divide by ~0
         (p,) = _session(export_onnx(result.model, 40)).run(["probability"], {"features": probe})
         assert np.isfinite(p).all()
+
+
+@pytest.fixture(scope="module", params=[None, OFFSET], ids=["plain", "offset"])
+def nets(request: pytest.FixtureRequest) -> list[FeedForwardNet]:
+    x, y = labelled(3000, 0)
+    if request.param is not None:
+        noise = np.random.default_rng(1).normal(0.0, 3.0, size=y.shape)
+        x[:, request.param] = (4.0 * y - 2.0 + noise).astype(np.float32)
+    config = MLPConfig(
+        hidden=(32, 16), max_epochs=3, patience=10, offset_column=request.param, nets=3
+    )
+    results = train_nets(x[:2500], y[:2500], x[2500:], y[2500:], config, threads=1)
+    return [r.model for r in results]
+
+
+class TestSeveralNets:
+    """Several nets export as one graph of the same shape whose logit is their mean."""
+
+    @pytest.mark.parametrize(
+        "inputs",
+        [
+            pytest.param(lambda: realistic_features(4096, 11), id="sparse-realistic"),
+            pytest.param(lambda: _gaussian(4096, 12), id="gaussian-with-large-values"),
+            pytest.param(lambda: _with_log_odds(4096, 16), id="offset-column-log-odds"),
+        ],
+    )
+    def test_logit_is_the_mean_of_the_nets_logits(
+        self, nets: list[FeedForwardNet], inputs: Callable[[], NDArray[np.float32]]
+    ) -> None:
+        x = inputs()
+        probability, logit = _session(export_onnx(nets, WIDTH)).run(
+            ["probability", "logit"], {"features": x}
+        )
+        expected_logit = np.mean([_torch(net, x) for net in nets], axis=0)
+        expected = torch.sigmoid(torch.from_numpy(expected_logit)).numpy()
+        assert np.abs(probability - expected).max() <= PARITY
+        assert np.abs(logit - expected_logit).max() <= 1e-5 * max(1.0, np.abs(expected_logit).max())
+        # and it is not just one of them
+        assert all(np.abs(logit - _torch(net, x)).max() > 1e-3 for net in nets)
+
+    def test_one_net_in_a_list_is_that_net(self, nets: list[FeedForwardNet]) -> None:
+        assert export_onnx([nets[0]], WIDTH) == export_onnx(nets[0], WIDTH)
+
+    def test_same_shape_of_graph_and_metadata_say_how_many(
+        self, nets: list[FeedForwardNet]
+    ) -> None:
+        proto = onnx.load_from_string(export_onnx(nets, WIDTH))
+        single = onnx.load_from_string(export_onnx(nets[0], WIDTH))
+        assert [n.op_type for n in proto.graph.node] == [n.op_type for n in single.graph.node]
+        width = {i.name: list(i.dims) for i in proto.graph.initializer}
+        assert width["w0"] == [3 * 32, WIDTH]
+        assert width["w1"] == [3 * 16, 3 * 32]
+        meta = {p.key: p.value for p in proto.metadata_props}
+        assert meta["vigil.architecture"].startswith("mean logit of 3 nets: ")
+
+    def test_nets_of_different_shapes_are_refused(self, nets: list[FeedForwardNet]) -> None:
+        with pytest.raises(ModelError, match="different architectures"):
+            export_onnx([nets[0], _trained((32,))], WIDTH)
+        with pytest.raises(ModelError, match="no net"):
+            export_onnx([], WIDTH)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from numpy.typing import NDArray
 
 from vigil.errors import ConfigError, DataError
 from vigil.train.evaluate import roc_auc
-from vigil.train.mlp import MLPConfig, train_mlp
+from vigil.train.mlp import MLPConfig, train_mlp, train_nets
 
 from .synthetic import WIDTH, labelled
 
@@ -49,6 +50,8 @@ class TestConfig:
             ("class_weight", True),
             ("seed", -1),
             ("offset_column", -1),
+            ("nets", 0),
+            ("nets", 17),
             ("offset_column", True),
             ("offset_column", 2.0),
         ],
@@ -229,3 +232,28 @@ class TestOffset:
         assert plain.model.offset_scale is None
         assert "offset_scale" not in plain.model.state_dict()
         assert "offset" not in plain.model.architecture
+
+
+def test_train_nets_trains_one_net_per_consecutive_seed() -> None:
+    x, y = labelled(800, 5)
+    config = MLPConfig(hidden=(16,), max_epochs=2, seed=4, nets=3)
+    epochs: list[tuple[int, int]] = []
+    results = train_nets(
+        x[:600],
+        y[:600],
+        x[600:],
+        y[600:],
+        config,
+        progress=lambda done, total, _: epochs.append((done, total)),
+        threads=THREADS,
+    )
+    assert len(results) == 3
+    for k, result in enumerate(results):
+        alone = train_mlp(
+            x[:600], y[:600], x[600:], y[600:], replace(config, seed=4 + k), threads=THREADS
+        )
+        mine, its = result.model.state_dict(), alone.model.state_dict()
+        assert mine.keys() == its.keys()
+        assert all(torch.equal(mine[key], its[key]) for key in mine)
+    assert epochs[-1] == (6, 6)
+    assert [done for done, _ in epochs] == sorted(done for done, _ in epochs)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -56,44 +57,22 @@ INPUT = "features"
 OUTPUTS = ("probability", "logit")
 
 
-def export_onnx(
-    model: FeedForwardNet,
-    n_features: int,
-    *,
-    feature_names: Sequence[str] | None = None,
-    doc: str = "",
-) -> bytes:
-    """The model as ONNX bytes: input ``features`` [N, n_features] float32, outputs
-    ``probability`` and ``logit``, both float32 [N].
+@dataclass(frozen=True)
+class _Folded:
+    """A net as plain float64 matrices: standardization and batch norms folded in."""
 
-    The net is exported in eval mode: batch norms use their running statistics and
-    dropout is off. Folded weights are computed in float64 and stored as float32.
-    The same model gives the same bytes.
+    layers: list[tuple[NDArray[np.float64], NDArray[np.float64]]]  # (weight [out, in], bias)
+    slopes: list[float]
+    head_weight: NDArray[np.float64]  # [1, last]
+    head_bias: NDArray[np.float64]  # [1]
+    offset_scale: float | None
 
-    Args:
-        model: a trained net (as returned in :class:`~vigil.train.mlp.TrainResult`).
-        n_features: the matrix width the extractor produces; must match the model.
-        feature_names: the column names, recorded in the model's metadata.
-        doc: free text stored as the model's doc string.
 
-    Raises:
-        ModelError: the model's width or the number of names differs from ``n_features``.
-    """
-    import vigil
-
-    if model.n_features != n_features:
-        raise ModelError(
-            f"model was trained on {model.n_features} features, asked to export for "
-            f"{n_features}; export with the extractor the model was trained on"
-        )
-    if feature_names is not None and len(feature_names) != n_features:
-        raise ModelError(f"got {len(feature_names)} feature names for {n_features} features")
-
+def _fold(model: FeedForwardNet) -> _Folded:
     mean = _f64(model.mean)
     std = _f64(model.std)
-    nodes = []
-    initializers = []
-    current = INPUT
+    layers = []
+    slopes = []
     for i, layer in enumerate(model.hidden_layers()):
         weight = _f64(layer.linear.weight)  # [out, in]
         bias = np.zeros(weight.shape[0]) if layer.linear.bias is None else _f64(layer.linear.bias)
@@ -108,32 +87,121 @@ def export_onnx(
         beta = _f64(norm.bias) if norm.bias is not None else np.zeros(weight.shape[0])
         # BN(z) = gamma * (z - running_mean) / sqrt(running_var + eps) + beta
         scale = gamma / np.sqrt(_f64(norm.running_var) + norm.eps)
-        weight = scale[:, None] * weight
-        bias = scale * (bias - _f64(norm.running_mean)) + beta
+        layers.append((scale[:, None] * weight, scale * (bias - _f64(norm.running_mean)) + beta))
+        slopes.append(float(layer.negative_slope))
+    offset_scale = None
+    if model.offset_column is not None:
+        if model.offset_scale is None:
+            raise ModelError("a net with an offset column must have an offset scale")
+        offset_scale = float(_f64(model.offset_scale))
+    return _Folded(layers, slopes, _f64(model.head.weight), _f64(model.head.bias), offset_scale)
+
+
+def _mean_of(nets: list[_Folded]) -> _Folded:
+    """One net whose logit is the mean of ``nets``' logits, exactly.
+
+    The first layers are stacked (all read the same input), later layers and the heads
+    are block-diagonal (each net reads only its own units), and the head and the offset
+    scale are divided by the number of nets. LeakyReLU is element-wise, so each block
+    computes exactly its own net.
+    """
+    if len(nets) == 1:
+        return nets[0]
+    k = len(nets)
+    layers = []
+    for j in range(len(nets[0].layers)):
+        weights = [net.layers[j][0] for net in nets]
+        weight = np.vstack(weights) if j == 0 else _block_diagonal(weights)
+        layers.append((weight, np.concatenate([net.layers[j][1] for net in nets])))
+    head_weight = np.hstack([net.head_weight for net in nets]) / k
+    head_bias = np.array([np.mean([net.head_bias[0] for net in nets])])
+    scales = [net.offset_scale for net in nets if net.offset_scale is not None]
+    offset_scale = float(np.mean(scales)) if scales else None
+    return _Folded(layers, nets[0].slopes, head_weight, head_bias, offset_scale)
+
+
+def _block_diagonal(blocks: list[NDArray[np.float64]]) -> NDArray[np.float64]:
+    out = np.zeros((sum(b.shape[0] for b in blocks), sum(b.shape[1] for b in blocks)))
+    row = column = 0
+    for block in blocks:
+        out[row : row + block.shape[0], column : column + block.shape[1]] = block
+        row += block.shape[0]
+        column += block.shape[1]
+    return out
+
+
+def export_onnx(
+    model: FeedForwardNet | Sequence[FeedForwardNet],
+    n_features: int,
+    *,
+    feature_names: Sequence[str] | None = None,
+    doc: str = "",
+) -> bytes:
+    """The model as ONNX bytes: input ``features`` [N, n_features] float32, outputs
+    ``probability`` and ``logit``, both float32 [N].
+
+    The net is exported in eval mode: batch norms use their running statistics and
+    dropout is off. Folded weights are computed in float64 and stored as float32.
+    The same model gives the same bytes.
+
+    Several nets (the same architecture, e.g. trained from different seeds) export as one
+    graph of the same shape whose logit is the mean of theirs (see :func:`_mean_of`).
+
+    Args:
+        model: a trained net (as returned in :class:`~vigil.train.mlp.TrainResult`), or
+            several.
+        n_features: the matrix width the extractor produces; must match the model.
+        feature_names: the column names, recorded in the model's metadata.
+        doc: free text stored as the model's doc string.
+
+    Raises:
+        ModelError: the model's width or the number of names differs from ``n_features``,
+            or several nets differ in architecture.
+    """
+    import vigil
+
+    nets: list[FeedForwardNet] = list(model) if isinstance(model, Sequence) else [model]
+    if not nets:
+        raise ModelError("no net to export")
+    first = nets[0]
+    if first.n_features != n_features:
+        raise ModelError(
+            f"model was trained on {first.n_features} features, asked to export for "
+            f"{n_features}; export with the extractor the model was trained on"
+        )
+    if any(net.architecture != first.architecture for net in nets):
+        raise ModelError(
+            "nets of different architectures cannot be exported as one model: "
+            + "; ".join(sorted({net.architecture for net in nets}))
+        )
+    if feature_names is not None and len(feature_names) != n_features:
+        raise ModelError(f"got {len(feature_names)} feature names for {n_features} features")
+
+    folded = _mean_of([_fold(net) for net in nets])
+    nodes = []
+    initializers = []
+    current = INPUT
+    for i, ((weight, bias), slope) in enumerate(zip(folded.layers, folded.slopes, strict=True)):
         w_name, b_name, z_name, h_name = f"w{i}", f"b{i}", f"z{i}", f"h{i}"
         initializers += [_tensor(weight, w_name), _tensor(bias, b_name)]
         nodes.append(helper.make_node("Gemm", [current, w_name, b_name], [z_name], transB=1))
-        nodes.append(
-            helper.make_node("LeakyRelu", [z_name], [h_name], alpha=float(layer.negative_slope))
-        )
+        nodes.append(helper.make_node("LeakyRelu", [z_name], [h_name], alpha=slope))
         current = h_name
     initializers += [
-        _tensor(_f64(model.head.weight), "w_out"),
-        _tensor(_f64(model.head.bias), "b_out"),
+        _tensor(folded.head_weight, "w_out"),
+        _tensor(folded.head_bias, "b_out"),
         numpy_helper.from_array(np.array([1], dtype=np.int64), "squeeze_axes"),
     ]
-    net_logit = "logit" if model.offset_column is None else "correction"
+    net_logit = "logit" if folded.offset_scale is None else "correction"
     nodes += [
         helper.make_node("Gemm", [current, "w_out", "b_out"], ["logit_column"], transB=1),
         helper.make_node("Squeeze", ["logit_column", "squeeze_axes"], [net_logit]),
     ]
-    if model.offset_column is not None:
-        if model.offset_scale is None:
-            raise ModelError("a net with an offset column must have an offset scale")
+    if folded.offset_scale is not None:
         initializers += [
             # A scalar index: Gather drops axis 1, so the offset is [N] like the logit.
-            numpy_helper.from_array(np.array(model.offset_column, dtype=np.int64), "offset_index"),
-            _tensor(_f64(model.offset_scale), "offset_scale"),
+            numpy_helper.from_array(np.array(first.offset_column, dtype=np.int64), "offset_index"),
+            _tensor(np.array(folded.offset_scale), "offset_scale"),
         ]
         nodes += [
             helper.make_node("Gather", [INPUT, "offset_index"], ["offset"], axis=1),
@@ -156,13 +224,16 @@ def export_onnx(
         producer_version=vigil.__version__,
         doc_string=doc,
     )
+    architecture = first.architecture
+    if len(nets) > 1:
+        architecture = f"mean logit of {len(nets)} nets: {architecture}"
     metadata = {
         "vigil.n_features": str(n_features),
-        "vigil.architecture": model.architecture,
+        "vigil.architecture": architecture,
         "vigil.outputs": ",".join(OUTPUTS),
     }
-    if model.offset_column is not None:
-        metadata["vigil.offset_column"] = str(model.offset_column)
+    if first.offset_column is not None:
+        metadata["vigil.offset_column"] = str(first.offset_column)
     return finish_model(onnx_model, metadata, feature_names)
 
 

@@ -6,7 +6,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -57,6 +57,12 @@ class MLPConfig:
     miscalibrated column). Stacked as a plain input, the net memorised through the hashed
     n-gram columns and under-used the stronger wide score; as an offset it starts from it
     and only learns what it misses. None: no offset, the plain net.
+
+    ``nets`` independent nets (seeds ``seed``, ``seed + 1``, ...) are trained on the same
+    features and exported as one model whose logit is the mean of theirs
+    (:func:`train_nets`). On the shared PowerShell data single nets ranged from 0.61 to
+    0.85 in TPR at FPR 1e-3 by seed alone; the mean of three is steadier. The first layer
+    then costs ``nets`` times as much to score.
     """
 
     hidden: tuple[int, ...] = (64, 32)
@@ -70,6 +76,7 @@ class MLPConfig:
     class_weight: ClassWeight = "balanced"
     seed: int = 0
     offset_column: int | None = None
+    nets: int = 3
 
     def __post_init__(self) -> None:
         hidden = tuple(self.hidden)
@@ -99,6 +106,7 @@ class MLPConfig:
                     or (is_int(self.offset_column) and self.offset_column >= 0),
                     "None or an int >= 0",
                 ),
+                ("nets", is_int(self.nets) and 1 <= self.nets <= 16, "an int 1..16"),
             ],
         )
         object.__setattr__(self, "class_weight", class_weight(self, self.class_weight))
@@ -388,6 +396,40 @@ def train_mlp(
         model.load_state_dict(best_state)
         model.eval()
     return TrainResult(model, history, best_epoch)
+
+
+def train_nets(
+    x_train: ArrayLike,
+    y_train: ArrayLike,
+    x_val: ArrayLike,
+    y_val: ArrayLike,
+    config: MLPConfig = MLPConfig(),  # frozen: a shared default is safe
+    *,
+    progress: Progress | None = None,
+    threads: int | None = None,
+) -> list[TrainResult]:
+    """``config.nets`` runs of :func:`train_mlp`, seeded ``seed``, ``seed + 1``, ...
+
+    Each net stops early on its own; export them together with
+    :func:`~vigil.train.export.export_onnx` to serve the mean of their logits.
+    ``progress`` counts epochs over all nets.
+    """
+    results: list[TrainResult] = []
+    total = config.nets * config.max_epochs
+    for k in range(config.nets):
+        done = k * config.max_epochs
+
+        def on_epoch(epoch: int, _: int, record: dict[str, float], done: int = done) -> None:
+            if progress:
+                progress(done + epoch, total, record)
+
+        seeded = replace(config, seed=(config.seed + k) % 2**63)
+        results.append(
+            train_mlp(x_train, y_train, x_val, y_val, seeded, progress=on_epoch, threads=threads)
+        )
+    if progress:
+        progress(total, total, {})
+    return results
 
 
 @contextmanager

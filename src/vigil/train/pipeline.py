@@ -282,7 +282,7 @@ def _train_feed_forward(
 ) -> TrainingReport:
     from vigil.train.entity import attach_feature_state, extractor_state
     from vigil.train.export import export_onnx
-    from vigil.train.mlp import MLPConfig, train_mlp
+    from vigil.train.mlp import MLPConfig, train_nets
 
     started = time.perf_counter()
     extractor = get_extractor(detection.extractor)
@@ -336,11 +336,13 @@ def _train_feed_forward(
         if progress:
             progress("training", epoch, total)
 
-    result = train_mlp(
+    results = train_nets(
         x_train, train_label, x_validation, validation_label, config, progress=on_epoch
     )
     model_bytes = export_onnx(
-        result.model, extractor.spec.width, feature_names=extractor.spec.names
+        [result.model for result in results],
+        extractor.spec.width,
+        feature_names=extractor.spec.names,
     )
     model_bytes = attach_feature_state(model_bytes, extractor_state(extractor))
 
@@ -351,7 +353,7 @@ def _train_feed_forward(
         "n_augmented": len(train_text) - n_original,
         "n_validation": len(validation_rows),
         "conflicting_rows_dropped": conflicted,
-        "best_epoch": result.best_epoch,
+        "best_epoch": [result.best_epoch for result in results],
     }
     if wide is not None:
         params["wide"] = wide.summary
@@ -374,5 +376,5 @@ def _train_feed_forward(
         len(validation_rows),
         len(train_text) - n_original,
         time.perf_counter() - started,
-        result.history,
+        [{**record, "net": k} for k, result in enumerate(results) for record in result.history],
     )
