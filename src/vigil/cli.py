@@ -112,7 +112,15 @@ def train(
     alias: Annotated[
         str, typer.Option(help="Alias to move to the new version; '' for none.")
     ] = "production",
-    epochs: Annotated[int | None, typer.Option(help="Maximum epochs.")] = None,
+    epochs: Annotated[
+        int | None, typer.Option(help="Maximum epochs (network detections: powershell).")
+    ] = None,
+    nets: Annotated[
+        int | None,
+        typer.Option(
+            help="Nets averaged in one model, seeded seed, seed+1, ... (powershell; default 3)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed: same data + seed = same model.")] = 0,
     augment: Annotated[
         bool,
@@ -134,16 +142,26 @@ def train(
     table = read_table(data)
     rows = labelled(table, text_col=text_col, label_col=label_col, where=str(data))
     config: Any
+    network_options = {"--epochs": epochs, "--nets": nets}
     if spec.extractor in TREE_EXTRACTORS:
+        from vigil.errors import ConfigError
         from vigil.train.trees import TreeConfig
 
+        given = [flag for flag, value in network_options.items() if value is not None]
+        if given:
+            raise ConfigError(
+                f"{' and '.join(given)} apply to network detections (powershell); "
+                f"{detection!r} trains gradient-boosted trees: leave them out"
+            )
         config = TreeConfig(seed=seed)
     else:
         from vigil.train.mlp import MLPConfig
 
-        config = MLPConfig(seed=seed)
-        if epochs is not None:
-            config = MLPConfig(seed=seed, max_epochs=epochs)
+        config = MLPConfig.from_dict(
+            {"seed": seed}
+            | ({} if epochs is None else {"max_epochs": epochs})
+            | ({} if nets is None else {"nets": nets})
+        )
     snapshot = _intel_for(spec) if intel else None
     with _progress() as progress:
         report = train_detection(

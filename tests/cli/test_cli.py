@@ -203,6 +203,20 @@ class TestTrain:
         assert "alias '" not in result.stdout
         assert Store(tmp_path / "models").aliases("powershell") == {}
 
+    def test_nets_sets_how_many_nets_the_model_averages(self, tmp_path: Path) -> None:
+        data = write_parquet(commands(400, seed=12), tmp_path / "d.parquet")
+        store = tmp_path / "models"
+        for nets in ("1", "2"):
+            result = invoke(
+                "train", "powershell", "--data", str(data), "--store", str(store),
+                "--epochs", "1", "--nets", nets,
+            )  # fmt: skip
+            assert result.exit_code == 0, result.output
+        one, two = (Store(store).manifest("powershell", v) for v in (1, 2))
+        assert one.params["config"]["nets"] == 1
+        assert two.params["config"]["nets"] == 2
+        assert len(two.params["best_epoch"]) == 2
+
 
 # -- eval -----------------------------------------------------------------------------------
 
@@ -560,6 +574,18 @@ class TestErrors:
         data = write_csv(table, tmp_path / "d.csv")
         line = error_line(run_vigil("train", "powershell", "--data", str(data), "--epochs", "1"))
         assert expected in line
+
+    def test_network_options_for_a_tree_detection_are_refused(self, tmp_path: Path) -> None:
+        data = tmp_path / "d.csv"
+        data.write_text("domain,label\nexample.com,0\nkq3vbx.net,1\n")
+        line = error_line(run_vigil("train", "domain", "--data", str(data), "--nets", "2"))
+        assert "--nets apply to network detections" in line
+        assert "'domain' trains gradient-boosted trees" in line
+
+    def test_nets_out_of_range_names_the_field(self, tmp_path: Path) -> None:
+        data = write_csv(commands(100, seed=3), tmp_path / "d.csv")
+        line = error_line(run_vigil("train", "powershell", "--data", str(data), "--nets", "0"))
+        assert "MLPConfig.nets must be an int 1..16, got 0" in line
 
     def test_unreadable_data_file_is_named(self, tmp_path: Path) -> None:
         path = tmp_path / "d.csv.gz"
