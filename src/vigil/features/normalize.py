@@ -71,21 +71,16 @@ _ORDINARY_SWITCH = (
     rf"|(?:ep|{_nested_prefixes('executionpolicy', 2)}|{_nested_prefixes('inputformat', 2)}"
     rf"|{_nested_prefixes('outputformat', 2)})[\s:]+[a-z]+)"
 )
-
-
-def _launcher_pattern(dashes: str) -> str:
-    return (
-        rf"(?i)^{_LAUNCHER_EXE}(?:[-/{dashes}]{_ORDINARY_SWITCH}\s+)*"
-        rf"[-/{dashes}]{_ENCODED_FLAG}[\s:]+['\"]?(?P<payload>[a-z0-9+/]+={{0,2}})['\"]?$"
-    )
-
-
-_LAUNCHER_RE = re.compile(_launcher_pattern("\u2013\u2014\u2015"))
-_LAUNCHER_RE2 = _launcher_pattern(r"\x{2013}\x{2014}\x{2015}")
+_DASH_RE2 = r"[-/\x{2013}\x{2014}\x{2015}]"
+#: RE2 (Arrow): a whole row that is an ordinary launcher, its payload captured.
+_LAUNCHER_RE2 = (
+    rf"(?i)^{_LAUNCHER_EXE}(?:{_DASH_RE2}{_ORDINARY_SWITCH}\s+)*"
+    rf"{_DASH_RE2}{_ENCODED_FLAG}[\s:]+['\"]?(?P<payload>[a-z0-9+/]+={{0,2}})['\"]?$"
+)
 
 # RE2 (Arrow) prefilter that selects the rows worth a per-row decode.
 _CANDIDATE_RE2 = (
-    rf"(?i)(?:[-/\x{{2013}}\x{{2014}}\x{{2015}}]{_ENCODED_FLAG}[\s:]+['\"]?[a-z0-9+/]{{2,}})"
+    rf"(?i)(?:{_DASH_RE2}{_ENCODED_FLAG}[\s:]+['\"]?[a-z0-9+/]{{2,}})"
     r"|frombase64string"
 )
 
@@ -187,18 +182,17 @@ def unwrap_launchers(text: pa.Array) -> pa.Array:
     must already be cleaned (:func:`clean_text`).
     """
     n = len(text)
-    for _ in range(MAX_DECODE_DEPTH):
-        if n == 0:
-            break
+    for _ in range(MAX_DECODE_DEPTH if n else 0):
         matched = pc.fill_null(pc.match_substring_regex(text, _LAUNCHER_RE2), False)
         rows = np.flatnonzero(matched.to_numpy(zero_copy_only=False))
+        if rows.size == 0:
+            break
+        found = pc.extract_regex(text.take(pa.array(rows)), _LAUNCHER_RE2)
         unwrapped: list[int] = []
         scripts: list[str] = []
-        for row, line in zip(rows.tolist(), text.take(pa.array(rows)).to_pylist(), strict=True):
-            match = _LAUNCHER_RE.fullmatch(line)  # per launcher row: the payload's span
-            if match is None:
-                continue
-            script, _ = _decode_payload(match.group("payload"), utf16_only=True)
+        payloads = pc.struct_field(found, "payload").to_pylist()
+        for row, payload in zip(rows.tolist(), payloads, strict=True):  # per launcher row
+            script, _ = _decode_payload(payload, utf16_only=True)
             if script is not None:
                 unwrapped.append(row)
                 scripts.append(script)
