@@ -39,6 +39,11 @@ _state: dict[str, Any] = {"verbose": False, "profile": None, "config": None}
 ProfileOption = Annotated[
     str | None, typer.Option("--profile", "-p", help="Profile of vigil.toml (default: dev).")
 ]
+StoreOption = Annotated[str | None, typer.Option(help="Store URL (default: the profile's).")]
+# Rich markup would swallow "[intel.sources]" as a style tag: the bracket is escaped.
+IntelOption = Annotated[
+    bool, typer.Option(help="Use the profile's \\[intel.sources] (domain and IP detections).")
+]
 #: stdin lines that mean NULL for `vigil score` (after stripping; "null" in any case).
 NULL_LITERALS = frozenset({"", "null", "\\N"})
 #: Console width when output is piped or captured: lines and tables are not cut at a guessed
@@ -129,10 +134,8 @@ def train(
             " (powershell), generated labels under benign parents (domain)."
         ),
     ] = True,
-    store: Annotated[str | None, typer.Option(help="Store URL (default: the profile's).")] = None,
-    intel: Annotated[
-        bool, typer.Option(help="Use the profile's [intel.sources] (domain and IP detections).")
-    ] = True,
+    store: StoreOption = None,
+    intel: IntelOption = True,
 ) -> None:
     """Train a model on labelled data and publish it as a new version."""
     from vigil.train.data import labelled, read_table
@@ -215,10 +218,8 @@ def evaluate(
     robustness: Annotated[
         bool, typer.Option(help="Encoded re-launch and obfuscation checks.")
     ] = False,
-    store: Annotated[str | None, typer.Option(help="Store URL.")] = None,
-    intel: Annotated[
-        bool, typer.Option(help="Use the profile's [intel.sources] (domain and IP detections).")
-    ] = True,
+    store: StoreOption = None,
+    intel: IntelOption = True,
 ) -> None:
     """Figures on labelled data (ROC AUC, PR AUC, TPR at FPR), then one JSON line."""
     from vigil.train.data import labelled, read_table
@@ -260,10 +261,8 @@ def score(
     explain: Annotated[
         bool, typer.Option(help="Print a JSON explanation instead of a bare score.")
     ] = False,
-    store: Annotated[str | None, typer.Option(help="Store URL.")] = None,
-    intel: Annotated[
-        bool, typer.Option(help="Use the profile's [intel.sources] (domain and IP detections).")
-    ] = True,
+    store: StoreOption = None,
+    intel: IntelOption = True,
 ) -> None:
     """Read one input per stdin line, write one score per stdout line (nan for NULL)."""
     spec = _known_detection(detection)
@@ -368,7 +367,7 @@ def sql(
 @models_app.command("list")
 def models_list(
     detection: Annotated[str | None, typer.Argument(help="Only this detection.")] = None,
-    store: Annotated[str | None, typer.Option(help="Store URL.")] = None,
+    store: StoreOption = None,
 ) -> None:
     """Versions with their metrics, threshold and aliases."""
     from rich.table import Table
@@ -413,7 +412,7 @@ def models_promote(
     detection: Annotated[str, typer.Argument()],
     version: Annotated[int, typer.Argument()],
     alias: Annotated[str, typer.Option(help="Alias to move.")] = "production",
-    store: Annotated[str | None, typer.Option(help="Store URL.")] = None,
+    store: StoreOption = None,
 ) -> None:
     """Point an alias at a version; running scorers pick it up on their next batch."""
     v = _store(store).promote(detection, version, alias)
@@ -424,7 +423,7 @@ def models_promote(
 def models_rollback(
     detection: Annotated[str, typer.Argument()],
     alias: Annotated[str, typer.Option(help="Alias to move back.")] = "production",
-    store: Annotated[str | None, typer.Option(help="Store URL.")] = None,
+    store: StoreOption = None,
 ) -> None:
     """Move an alias back to the version it pointed at before."""
     v = _store(store).rollback(detection, alias)

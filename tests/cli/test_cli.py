@@ -627,6 +627,14 @@ class TestErrors:
         assert "no_such_table" in line
 
 
+@pytest.mark.parametrize("command", ["train", "eval", "score"])
+def test_help_names_the_intel_section_with_its_brackets(command: str) -> None:
+    # Rich markup would read "[intel.sources]" as a style tag and print nothing of it.
+    result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "Use the profile's [intel.sources] (domain and IP detections)." in result.stdout
+
+
 # -- demo -----------------------------------------------------------------------------------
 
 
