@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from vigil.errors import ConfigError, DataError, MissingExtra, ModelError
+from vigil.train._arrays import binary_labels, feature_matrix, same_width
 from vigil.train._config import check_fields, class_weight, is_int, is_real, known_keys
 
 try:
@@ -288,20 +289,16 @@ def train_mlp(
     """
     from vigil.train.evaluate import roc_auc
 
-    xt_np = _matrix(x_train, "x_train")
-    xv_np = _matrix(x_val, "x_val")
-    if xv_np.shape[1] != xt_np.shape[1]:
-        raise DataError(
-            f"x_val has {xv_np.shape[1]} columns, expected {xt_np.shape[1]} like x_train; "
-            "featurize both splits with the same extractor"
-        )
+    xt_np = feature_matrix(x_train, "x_train", missing_allowed=False)
+    xv_np = feature_matrix(x_val, "x_val", missing_allowed=False)
+    same_width(xt_np, xv_np, "x_train", "x_val")
     if config.offset_column is not None and config.offset_column >= xt_np.shape[1]:
         raise DataError(
             f"MLPConfig.offset_column is {config.offset_column} but the matrix has "
             f"{xt_np.shape[1]} columns"
         )
-    yt_np = _labels(y_train, xt_np.shape[0], "y_train")
-    yv_np = _labels(y_val, xv_np.shape[0], "y_val")
+    yt_np = binary_labels(y_train, xt_np.shape[0], "y_train")
+    yv_np = binary_labels(y_val, xv_np.shape[0], "y_val")
     n_pos = int(yt_np.sum())
     n_neg = int(yt_np.shape[0] - n_pos)
     if n_pos == 0 or n_neg == 0:
@@ -457,29 +454,6 @@ def _logits(model: FeedForwardNet, x: torch.Tensor) -> torch.Tensor:
     model.eval()
     with torch.no_grad():
         return torch.cat([model(x[i : i + _EVAL_ROWS]) for i in range(0, x.shape[0], _EVAL_ROWS)])
-
-
-def _matrix(x: ArrayLike, name: str) -> NDArray[np.float32]:
-    array = np.ascontiguousarray(x, dtype=np.float32)
-    if array.ndim != 2:
-        raise DataError(f"{name} must be a 2-d feature matrix, got shape {array.shape}")
-    finite = np.isfinite(array)
-    if not finite.all():
-        bad = np.flatnonzero(~finite.all(axis=0))
-        raise DataError(
-            f"{name} has NaN or infinite values in {bad.size} column(s), first at index "
-            f"{int(bad[0])}; fix the extractor or drop those rows"
-        )
-    return array
-
-
-def _labels(y: ArrayLike, n: int, name: str) -> NDArray[np.bool_]:
-    array = np.asarray(y).reshape(-1)
-    if array.shape[0] != n:
-        raise DataError(f"{name} has {array.shape[0]} labels, expected {n} (one per row)")
-    if not np.isin(array, (0, 1)).all():
-        raise DataError(f"{name} must hold only 0 (benign) and 1 (malicious)")
-    return array.astype(bool)
 
 
 __all__ = ["FeedForwardNet", "HiddenLayer", "MLPConfig", "TrainResult", "train_mlp"]

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from vigil.errors import DataError, MissingExtra, ModelError
+from vigil.train._arrays import binary_labels, feature_matrix, same_width
 from vigil.train._config import check_fields, class_weight, is_int, is_real, known_keys
 from vigil.train.calibration import METHODS, Calibration, Method
 from vigil.train.export import INPUT, IR_VERSION, OPSET, OUTPUTS, finish_model
@@ -154,7 +155,7 @@ class TrainedTrees:
 
     def margin(self, x: ArrayLike) -> NDArray[np.float32]:
         """The ensemble's raw log-odds, as xgboost computes them (NaN = missing)."""
-        matrix = _matrix(x, "x")
+        matrix = feature_matrix(x, "x", missing_allowed=True)
         return cast(
             NDArray[np.float32],
             self.booster.predict(xgb.DMatrix(matrix, missing=np.nan), output_margin=True),
@@ -202,18 +203,14 @@ def train_trees(
     """
     from vigil.train.evaluate import pr_auc, roc_auc
 
-    xt = _matrix(x_train, "x_train")
-    xv = _matrix(x_valid, "x_valid")
-    if xv.shape[1] != xt.shape[1]:
-        raise DataError(
-            f"x_valid has {xv.shape[1]} columns, expected {xt.shape[1]} like x_train; "
-            "featurize both splits with the same extractor"
-        )
+    xt = feature_matrix(x_train, "x_train", missing_allowed=True)
+    xv = feature_matrix(x_valid, "x_valid", missing_allowed=True)
+    same_width(xt, xv, "x_train", "x_valid")
     names = tuple(str(n) for n in feature_names)
     if len(names) != xt.shape[1]:
         raise DataError(f"got {len(names)} feature names for {xt.shape[1]} columns")
-    yt = _labels(y_train, xt.shape[0], "y_train")
-    yv = _labels(y_valid, xv.shape[0], "y_valid")
+    yt = binary_labels(y_train, xt.shape[0], "y_train")
+    yv = binary_labels(y_valid, xv.shape[0], "y_valid")
     for split, labels in (("training", yt), ("validation", yv)):
         n_pos = int(labels.sum())
         if n_pos == 0 or n_pos == labels.shape[0]:
@@ -439,30 +436,6 @@ def _log_loss(y: NDArray[np.bool_], logit: NDArray[np.float64]) -> float:
 
 def _sigmoid(z: NDArray[Any]) -> NDArray[np.float64]:
     return np.asarray(np.exp(-np.logaddexp(0.0, -np.asarray(z, np.float64))), dtype=np.float64)
-
-
-def _matrix(x: ArrayLike, name: str) -> NDArray[np.float32]:
-    """A non-empty float32 matrix; NaN (missing) is allowed, infinity is not."""
-    matrix = np.ascontiguousarray(x, dtype=np.float32)
-    if matrix.ndim != 2 or matrix.shape[0] == 0 or matrix.shape[1] == 0:
-        raise DataError(f"{name} must be a non-empty 2-D matrix, got shape {matrix.shape}")
-    infinite = np.isinf(matrix)
-    if infinite.any():
-        row, col = np.argwhere(infinite)[0]
-        raise DataError(
-            f"{name} has an infinite value at row {row}, column {col}; clip features to a "
-            "finite range (NaN is allowed and means missing)"
-        )
-    return matrix
-
-
-def _labels(y: ArrayLike, n: int, name: str) -> NDArray[np.bool_]:
-    labels = np.asarray(y).reshape(-1)
-    if labels.shape[0] != n:
-        raise DataError(f"{name} has {labels.shape[0]} labels for {n} rows")
-    if not np.all((labels == 0) | (labels == 1)):
-        raise DataError(f"{name} must hold only 0 and 1 (1 = malicious)")
-    return labels.astype(bool)
 
 
 __all__ = ["ML_OPSET", "TrainedTrees", "TreeConfig", "train_trees", "trees_to_onnx"]
