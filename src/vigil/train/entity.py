@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -13,19 +12,18 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from vigil.defaults import TARGET_FPR
 from vigil.errors import DataError
 from vigil.features import get_extractor
 from vigil.features.base import FEATURE_STATE_KEY, Extractor
 from vigil.runtime.detection import Detection
-from vigil.store import Store
 from vigil.train.augment import SUBDOMAIN_VIEW_SHARE, domain_views
 from vigil.train.data import Labelled
 from vigil.train.pipeline import (
     Progress,
     TrainingReport,
+    TrainingRun,
     featurize,
-    publish_model,
+    require_both_classes,
     split_by_group,
 )
 
@@ -180,17 +178,11 @@ def _stack(parts: list[NDArray[np.float32]], extractor: Any) -> NDArray[np.float
 def train_tree_detection(
     detection: Detection,
     data: Labelled,
-    store: Store,
+    run: TrainingRun,
     *,
     config: TreeConfig | None = None,
-    validation_share: float = 0.2,
-    target_fpr: float = TARGET_FPR,
-    alias: str | None = "production",
-    seed: int = 0,
     intel: Any = None,
-    augment_data: bool = True,
     subdomain_view_share: float = SUBDOMAIN_VIEW_SHARE,
-    progress: Progress | None = None,
 ) -> TrainingReport:
     """Fit the extractor's state and a calibrated tree model on ``data``; publish both.
 
@@ -200,8 +192,7 @@ def train_tree_detection(
     """
     from vigil.train.trees import TreeConfig, train_trees
 
-    started = time.perf_counter()
-    config = config or TreeConfig(seed=seed)
+    config = config or TreeConfig(seed=run.seed)
     name = detection.extractor
     entities = normalized_entities(name, data.text)
     valid = np.asarray(entities.is_valid(), dtype=bool)
@@ -215,21 +206,17 @@ def train_tree_detection(
         entities,
         group_keys(name, entities),
         labels,
-        validation_share=validation_share,
-        seed=seed,
+        validation_share=run.validation_share,
+        seed=run.seed,
     )
-    for side, rows in (("training", train_rows), ("validation", validation_rows)):
-        side_labels = labels[rows]
-        if side_labels.sum() == 0 or side_labels.sum() == len(side_labels):
-            raise DataError(
-                f"the {side} split has only one class ({len(rows)} rows); provide both "
-                "malicious (1) and benign (0) examples from several registered domains"
-            )
+    require_both_classes(
+        labels[train_rows], labels[validation_rows], " from several registered domains"
+    )
     train_values = entities.take(pa.array(train_rows))
     validation_values = entities.take(pa.array(validation_rows))
     y_train, y_validation = labels[train_rows], labels[validation_rows]
 
-    if not augment_data or name != "domain":
+    if not run.augment_data or name != "domain":
         subdomain_view_share = 0.0
     views = None
     if subdomain_view_share > 0:
@@ -241,18 +228,14 @@ def train_tree_detection(
         group_keys(name, train_values),
         intel=intel,
         folds=config_folds(len(train_rows)),
-        seed=seed,
+        seed=run.seed,
         views=views,
-        progress=progress,
+        progress=run.progress,
     )
     if len(x_views):
         x_train = np.concatenate([x_train, x_views])
         y_train = np.concatenate([y_train, np.ones(len(x_views), dtype=y_train.dtype)])
-    x_validation = featurize(extractor, validation_values, progress)
-
-    def on_round(done: int, total: int, _: dict[str, float]) -> None:
-        if progress:
-            progress("training", done, total)
+    x_validation = featurize(extractor, validation_values, run.progress)
 
     trained = train_trees(
         x_train,
@@ -261,7 +244,7 @@ def train_tree_detection(
         y_validation,
         extractor.spec.names,
         config,
-        progress=on_round,
+        progress=run.rounds("training"),
     )
     model_bytes = attach_feature_state(trained.onnx_bytes, extractor_state(extractor))
     params: dict[str, Any] = {
@@ -281,23 +264,14 @@ def train_tree_detection(
     }
     if intel is not None and hasattr(intel, "to_dict"):
         params["intel"] = intel.to_dict()
-    manifest, metrics = publish_model(
+    return run.publish(
         detection.name,
-        store,
         model_bytes,
         feature_spec=extractor.spec.id,
         x_validation=x_validation,
         y_validation=y_validation,
-        target_fpr=target_fpr,
         training_data=data.fingerprint(),
         params=params,
-        alias=alias,
-    )
-    return TrainingReport(
-        manifest,
-        metrics,
-        len(train_rows),
-        len(validation_rows),
-        len(x_views),
-        time.perf_counter() - started,
+        n_train=len(train_rows),
+        n_augmented=len(x_views),
     )

@@ -57,6 +57,79 @@ class TrainingReport:
 
 
 @dataclass(frozen=True)
+class TrainingRun:
+    """What a trainer is told besides its data and model config: how to split, where to
+    publish, what to report. The network and the tree trainers both end in :meth:`publish`."""
+
+    store: Store
+    validation_share: float = 0.2
+    target_fpr: float = TARGET_FPR
+    augment_data: bool = True
+    alias: str | None = "production"
+    seed: int = 0
+    progress: Progress | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+    def rounds(self, stage: str) -> Callable[[int, int, dict[str, float]], None]:
+        """A per-epoch or per-round callback that reports ``stage`` to :attr:`progress`."""
+
+        def report(done: int, total: int, _: dict[str, float]) -> None:
+            if self.progress:
+                self.progress(stage, done, total)
+
+        return report
+
+    def publish(
+        self,
+        detection: str,
+        model_bytes: bytes,
+        *,
+        feature_spec: str,
+        x_validation: NDArray[np.float32],
+        y_validation: NDArray[np.int64],
+        training_data: str,
+        params: dict[str, Any],
+        n_train: int,
+        n_augmented: int,
+        history: list[dict[str, float]] | None = None,
+    ) -> TrainingReport:
+        """Publish the model (:func:`publish_model`) and report on the whole run."""
+        manifest, metrics = publish_model(
+            detection,
+            self.store,
+            model_bytes,
+            feature_spec=feature_spec,
+            x_validation=x_validation,
+            y_validation=y_validation,
+            target_fpr=self.target_fpr,
+            training_data=training_data,
+            params=params,
+            alias=self.alias,
+        )
+        return TrainingReport(
+            manifest,
+            metrics,
+            n_train,
+            len(y_validation),
+            n_augmented,
+            time.perf_counter() - self.started,
+            history or [],
+        )
+
+
+def require_both_classes(
+    y_train: NDArray[np.int64], y_validation: NDArray[np.int64], hint: str = ""
+) -> None:
+    """Refuse a split side with one class: nothing could be learned or measured on it."""
+    for side, labels in (("training", y_train), ("validation", y_validation)):
+        if labels.sum() == 0 or labels.sum() == len(labels):
+            raise DataError(
+                f"the {side} split has only one class ({len(labels)} rows); "
+                f"provide both malicious (1) and benign (0) examples{hint}"
+            )
+
+
+@dataclass(frozen=True)
 class _Groups:
     """Rows grouped by a near-copy key, with each group's side of the split."""
 
@@ -250,59 +323,41 @@ def train_detection(
     """
     if isinstance(detection, str):
         detection = BUILTIN_DETECTIONS[detection]
-    common: dict[str, Any] = {
-        "config": config,
-        "validation_share": validation_share,
-        "target_fpr": target_fpr,
-        "alias": alias,
-        "seed": seed,
-        "progress": progress,
-    }
+    run = TrainingRun(
+        store,
+        validation_share=validation_share,
+        target_fpr=target_fpr,
+        augment_data=augment_data,
+        alias=alias,
+        seed=seed,
+        progress=progress,
+    )
     if detection.extractor in TREE_EXTRACTORS:
         from vigil.train.entity import train_tree_detection
 
-        return train_tree_detection(
-            detection, data, store, intel=intel, augment_data=augment_data, **common
-        )
-    return _train_feed_forward(detection, data, store, augment_data=augment_data, **common)
+        return train_tree_detection(detection, data, run, config=config, intel=intel)
+    return _train_feed_forward(detection, data, run, config=config)
 
 
 def _train_feed_forward(
-    detection: Detection,
-    data: Labelled,
-    store: Store,
-    *,
-    config: Any = None,
-    validation_share: float = 0.2,
-    target_fpr: float = TARGET_FPR,
-    augment_data: bool = True,
-    alias: str | None = "production",
-    seed: int = 0,
-    progress: Progress | None = None,
+    detection: Detection, data: Labelled, run: TrainingRun, *, config: Any = None
 ) -> TrainingReport:
     from vigil.train.entity import attach_feature_state, extractor_state
     from vigil.train.export import export_onnx
     from vigil.train.mlp import MLPConfig, train_nets
 
-    started = time.perf_counter()
     extractor = get_extractor(detection.extractor)
-    config = config or MLPConfig(seed=seed)
+    config = config or MLPConfig(seed=run.seed)
 
     train_rows, validation_rows, conflicted = split_by_content(
-        data, validation_share=validation_share, seed=seed
+        data, validation_share=run.validation_share, seed=run.seed
     )
-    for name, rows in (("training", train_rows), ("validation", validation_rows)):
-        labels = data.label[rows]
-        if labels.sum() == 0 or labels.sum() == len(labels):
-            raise DataError(
-                f"the {name} split has only one class ({len(rows)} rows); "
-                "provide both malicious (1) and benign (0) examples"
-            )
+    require_both_classes(data.label[train_rows], data.label[validation_rows])
     train_text = data.text.take(pa.array(train_rows)).to_pylist()
     train_label = data.label[train_rows]
     n_original = len(train_text)
-    if augment_data:
-        train_text, train_label = augment(train_text, train_label, seed)
+    if run.augment_data:
+        train_text, train_label = augment(train_text, train_label, run.seed)
     validation_text = data.text.take(pa.array(validation_rows))
     validation_label = data.label[validation_rows]
 
@@ -314,15 +369,15 @@ def _train_feed_forward(
         from vigil.train.wide import WideConfig, fit_wide
 
         def on_fit(done: int, total: int) -> None:
-            if progress:
-                progress("wide part", done, total)
+            if run.progress:
+                run.progress("wide part", done, total)
 
         unfitted: Any = extractor
-        wide = fit_wide(unfitted, train_text, train_label, WideConfig(seed=seed), on_fit)
+        wide = fit_wide(unfitted, train_text, train_label, WideConfig(seed=run.seed), on_fit)
         extractor = wide.extractor
 
-    x_train = featurize(extractor, train_text, progress)
-    x_validation = featurize(extractor, validation_text, progress)
+    x_train = featurize(extractor, train_text, run.progress)
+    x_validation = featurize(extractor, validation_text, run.progress)
     if wide is not None:
         x_train[:, wide.extractor.wide_column] = wide.out_of_fold
         if config.offset_column is None:
@@ -332,12 +387,13 @@ def _train_feed_forward(
 
             config = replace(config, offset_column=wide.extractor.wide_column)
 
-    def on_epoch(epoch: int, total: int, _: dict[str, float]) -> None:
-        if progress:
-            progress("training", epoch, total)
-
     results = train_nets(
-        x_train, train_label, x_validation, validation_label, config, progress=on_epoch
+        x_train,
+        train_label,
+        x_validation,
+        validation_label,
+        config,
+        progress=run.rounds("training"),
     )
     model_bytes = export_onnx(
         [result.model for result in results],
@@ -357,24 +413,17 @@ def _train_feed_forward(
     }
     if wide is not None:
         params["wide"] = wide.summary
-    manifest, metrics = publish_model(
+    return run.publish(
         detection.name,
-        store,
         model_bytes,
         feature_spec=extractor.spec.id,
         x_validation=x_validation,
         y_validation=validation_label,
-        target_fpr=target_fpr,
         training_data=data.fingerprint(),
         params=params,
-        alias=alias,
-    )
-    return TrainingReport(
-        manifest,
-        metrics,
-        n_original,
-        len(validation_rows),
-        len(train_text) - n_original,
-        time.perf_counter() - started,
-        [{**record, "net": k} for k, result in enumerate(results) for record in result.history],
+        n_train=n_original,
+        n_augmented=len(train_text) - n_original,
+        history=[
+            {**record, "net": k} for k, result in enumerate(results) for record in result.history
+        ],
     )
