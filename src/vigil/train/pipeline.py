@@ -93,17 +93,47 @@ class TrainingRun:
         n_augmented: int,
         history: list[dict[str, float]] | None = None,
     ) -> TrainingReport:
-        """Publish the model (:func:`publish_model`) and report on the whole run."""
-        manifest, metrics = publish_model(
+        """Choose the alert threshold on validation data, publish the model file and
+        report on the whole run.
+
+        The threshold and metrics come from the exported ONNX model: what will actually run.
+        """
+        from vigil.runtime.scorer import LoadedScorerModel
+        from vigil.store import LoadedModel
+        from vigil.train.evaluate import Metrics, threshold_for_fpr
+
+        probe = LoadedScorerModel(
+            LoadedModel(
+                ModelManifest(detection, 0, hashlib.sha256(model_bytes).hexdigest(), "", 0.5),
+                model_bytes,
+            )
+        )
+        validation_scores = probe.run(x_validation)
+        # Never alert below even odds: on cleanly separable data the FPR threshold alone can
+        # fall to 0.002 and raise alerts on scores an analyst would read as "benign".
+        # A threshold for FPR f needs f * n_negatives validation rows above it to be estimated;
+        # with ~1,000 negatives and f = 1e-3 one mislabelled row would set it alone.
+        n_negatives = int((y_validation == 0).sum())
+        effective_fpr = max(self.target_fpr, MIN_NEGATIVES_ABOVE_THRESHOLD / max(n_negatives, 1))
+        threshold = float(
+            np.clip(
+                threshold_for_fpr(y_validation, validation_scores, effective_fpr),
+                MIN_ALERT_THRESHOLD,
+                1.0,
+            )
+        )
+        metrics = {
+            k: float(v)
+            for k, v in Metrics.from_scores(y_validation, validation_scores).to_dict().items()
+        }
+        manifest = self.store.publish(
             detection,
-            self.store,
             model_bytes,
             feature_spec=feature_spec,
-            x_validation=x_validation,
-            y_validation=y_validation,
-            target_fpr=self.target_fpr,
+            threshold=threshold,
+            metrics=metrics,
             training_data=training_data,
-            params=params,
+            params={**params, "target_fpr": self.target_fpr, "threshold_fpr": effective_fpr},
             alias=self.alias,
         )
         return TrainingReport(
@@ -240,64 +270,6 @@ def featurize(
     if not parts:
         return np.zeros((0, extractor.spec.width), dtype=np.float32)
     return np.concatenate(parts)
-
-
-def publish_model(
-    detection: str,
-    store: Store,
-    model_bytes: bytes,
-    *,
-    feature_spec: str,
-    x_validation: NDArray[np.float32],
-    y_validation: NDArray[np.int64],
-    target_fpr: float,
-    training_data: str,
-    params: dict[str, Any],
-    alias: str | None,
-) -> tuple[ModelManifest, dict[str, float]]:
-    """Choose the alert threshold on validation data, then publish the model file.
-
-    Thresholds and metrics come from the exported ONNX model: what will actually run.
-    """
-    from vigil.runtime.scorer import LoadedScorerModel
-    from vigil.store import LoadedModel
-    from vigil.train.evaluate import Metrics, threshold_for_fpr
-
-    probe = LoadedScorerModel(
-        LoadedModel(
-            ModelManifest(detection, 0, hashlib.sha256(model_bytes).hexdigest(), "", 0.5),
-            model_bytes,
-        )
-    )
-    validation_scores = probe.run(x_validation)
-    # Never alert below even odds: on cleanly separable data the FPR threshold alone can
-    # fall to 0.002 and raise alerts on scores an analyst would read as "benign".
-    # A threshold for FPR f needs f * n_negatives validation rows above it to be estimated;
-    # with ~1,000 negatives and f = 1e-3 one mislabelled row would set it alone.
-    n_negatives = int((y_validation == 0).sum())
-    effective_fpr = max(target_fpr, MIN_NEGATIVES_ABOVE_THRESHOLD / max(n_negatives, 1))
-    threshold = float(
-        np.clip(
-            threshold_for_fpr(y_validation, validation_scores, effective_fpr),
-            MIN_ALERT_THRESHOLD,
-            1.0,
-        )
-    )
-    metrics = {
-        k: float(v)
-        for k, v in Metrics.from_scores(y_validation, validation_scores).to_dict().items()
-    }
-    manifest = store.publish(
-        detection,
-        model_bytes,
-        feature_spec=feature_spec,
-        threshold=threshold,
-        metrics=metrics,
-        training_data=training_data,
-        params={**params, "target_fpr": target_fpr, "threshold_fpr": effective_fpr},
-        alias=alias,
-    )
-    return manifest, metrics
 
 
 def train_detection(
