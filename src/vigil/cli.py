@@ -218,6 +218,14 @@ def evaluate(
     robustness: Annotated[
         bool, typer.Option(help="Encoded re-launch and obfuscation checks.")
     ] = False,
+    show_errors: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="List the N highest-scoring benign and N lowest-scoring malicious rows,"
+            " explained.",
+        ),
+    ] = 0,
     store: StoreOption = None,
     intel: IntelOption = True,
 ) -> None:
@@ -246,6 +254,7 @@ def evaluate(
         group_col=group_col,
         baseline_train=baseline_rows,
         robustness=robustness,
+        show_errors=show_errors,
     )
     render(report, _console(stderr=False))
     print(_json_line(report.to_json()))

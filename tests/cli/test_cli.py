@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
@@ -262,6 +263,40 @@ class TestEval:
             assert {"n", "n_pos", "flagged_at_fpr_1e-3"} <= set(figures)
         assert sum(g["n"] for g in groups.values()) == 400
         assert any(family in result.stdout for family in families)
+
+    def test_show_errors_lists_the_worst_rows_of_each_class_explained(
+        self, trained: Trained
+    ) -> None:
+        table = pq.read_table(trained.held_out)
+        result = invoke(
+            "eval",
+            "powershell",
+            "--data",
+            str(trained.held_out),
+            "--store",
+            str(trained.store),
+            "--group-col",
+            "family",
+            "--show-errors",
+            "3",
+        )
+        assert result.exit_code == 0, result.output
+        assert "rows the model got most wrong" in result.stdout
+        errors = last_json(result.stdout)["errors"]
+        assert isinstance(errors, list)
+        assert [e["kind"] for e in errors] == ["benign, scored high"] * 3 + [
+            "malicious, scored low"
+        ] * 3
+        scores = trained.bound().score(table.column("command_line"))
+        labels = np.asarray(table.column("label"))
+        for error in errors:
+            row = error["row"]
+            assert error["score"] == pytest.approx(scores[row])
+            assert error["text"] == table.column("command_line")[row].as_py()[:200]
+            assert error["group"] == table.column("family")[row].as_py()
+        benign_scores = [e["score"] for e in errors[:3]]
+        assert benign_scores == sorted(np.sort(scores[labels == 0])[-3:], reverse=True)
+        assert [e["score"] for e in errors[3:]] == sorted(scores[labels == 1])[:3]
 
     def test_baseline_train_adds_the_baseline_side_by_side(
         self, trained: Trained, tmp_path: Path

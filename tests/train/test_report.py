@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
 import math
+from collections.abc import Sequence
 
 import numpy as np
+import pyarrow as pa
 from rich.console import Console
 
+from vigil.runtime.explain import Explanation
+from vigil.train.data import Labelled
 from vigil.train.evaluate import roc_auc
-from vigil.train.report import EvalReport, _group_metrics, render
+from vigil.train.report import ERROR_TEXT_CHARS, EvalReport, _errors, _group_metrics, render
 
 # Benign rows 0-3, one attack family in rows 4-5, another in rows 6-7.
 Y = np.array([0, 0, 0, 0, 1, 1, 1, 1])
@@ -56,3 +61,62 @@ def test_render_puts_the_baseline_beside_vigil_per_slice() -> None:
     # reversed scores: 0.8 beats two benign scores, 0.3 one: 3 of 8 pairs
     assert cells[-2:] == ["1.0000", "0.3750"]
     assert "baseline" in text
+
+
+class _ExplainsByText:
+    """Stands in for a bound detection: explains each text by echoing it as an indicator."""
+
+    def explain(self, values: Sequence[str]) -> list[Explanation | None]:
+        return [
+            Explanation(0.5, 0.5, "x@1", indicators=(v[:6],), contributions={"stats": 1.5})
+            for v in values
+        ]
+
+
+def _labelled(texts: list[str], labels: list[int], groups: list[str]) -> Labelled:
+    return Labelled(
+        pa.array(texts, type=pa.large_string()),
+        np.asarray(labels, dtype=np.int64),
+        0,
+        pa.table({"source": groups}),
+    )
+
+
+class TestErrors:
+    def test_highest_benign_then_lowest_malicious_each_explained(self) -> None:
+        data = _labelled(
+            [f"row {i}" for i in range(8)], list(Y), ["b", "b", "b", "b", "m", "m", "n", "n"]
+        )
+        errors = _errors(_ExplainsByText(), data, S.astype(np.float64), "source", 2)  # type: ignore[arg-type]
+        assert [(e.kind, e.row) for e in errors] == [
+            ("benign, scored high", 3),
+            ("benign, scored high", 2),
+            ("malicious, scored low", 6),
+            ("malicious, scored low", 7),
+        ]
+        assert [e.score for e in errors] == [0.8, 0.3, 0.15, 0.5]
+        assert [e.group for e in errors] == ["b", "b", "n", "n"]
+        assert errors[0].text == "row 3"
+        assert errors[0].why == "row 3; stats +1.5"
+
+    def test_unscored_rows_are_skipped_and_ties_keep_the_file_order(self) -> None:
+        scores = np.array([np.nan, 0.7, 0.7, 0.2, np.nan, 0.4], dtype=np.float64)
+        data = _labelled(list("abcdef"), [0, 0, 0, 0, 1, 1], [""] * 6)
+        errors = _errors(_ExplainsByText(), data, scores, None, 5)  # type: ignore[arg-type]
+        assert [e.row for e in errors] == [1, 2, 3, 5]
+        assert {e.group for e in errors} == {""}
+
+    def test_json_clips_the_text_and_render_lists_every_row(self) -> None:
+        data = _labelled(["x" * 5000, "[red]benign[/]"], [1, 0], ["m", "b"])
+        errors = _errors(  # type: ignore[arg-type]
+            _ExplainsByText(), data, np.array([0.1, 0.9]), "source", 3
+        )
+        at = {"tpr": 0.0, "fpr": 0.0, "alerts": 0.0}
+        report = EvalReport("d", "d@1", 0.5, {}, alerts_at_threshold=at, errors=errors)
+        line = json.loads(json.dumps(report.to_json()))
+        assert [len(e["text"]) for e in line["errors"]] == [14, ERROR_TEXT_CHARS]
+        out = io.StringIO()
+        render(report, Console(file=out, width=250))
+        text = out.getvalue()
+        assert "[red]benign[/]" in text  # markup in the data is shown, not applied
+        assert "malicious, scored low" in text

@@ -21,6 +21,37 @@ USUAL_FLAGS = "-NoProfile -NonInteractive -ExecutionPolicy Bypass"
 #: How far a re-launched or obfuscated row's score may move from its plain form.
 ROBUSTNESS_TOLERANCE = 0.05
 
+#: Characters of an error row's text kept in the JSON line (whole scripts can be megabytes).
+ERROR_TEXT_CHARS = 200
+
+
+@dataclass(frozen=True)
+class ErrorRow:
+    """One row the model got most wrong: a high-scoring benign row or a low-scoring attack.
+
+    On public data the top "false positives" are often mislabelled (offensive tooling in a
+    benign folder, a sinkholed DGA name in a top-sites list), and they alone set the FPR
+    1e-3 threshold: read them before reading that figure. ``why`` is the model's own
+    explanation (indicators and the feature groups that drove the score).
+    """
+
+    kind: str  # "benign, scored high" or "malicious, scored low"
+    row: int  # position among the evaluated rows (the file's rows with a text and a label)
+    score: float
+    group: str  # the --group-col value, "" without one
+    text: str
+    why: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "row": self.row,
+            "score": self.score,
+            "group": self.group,
+            "text": self.text[:ERROR_TEXT_CHARS],
+            "why": self.why,
+        }
+
 
 @dataclass
 class EvalReport:
@@ -33,6 +64,7 @@ class EvalReport:
     baseline_groups: dict[str, dict[str, float]] = field(default_factory=dict)
     robustness: dict[str, float] = field(default_factory=dict)
     alerts_at_threshold: dict[str, float] = field(default_factory=dict)
+    errors: list[ErrorRow] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -49,6 +81,8 @@ class EvalReport:
             out["groups"] = self.groups
         if self.baseline_groups:
             out["baseline_groups"] = self.baseline_groups
+        if self.errors:
+            out["errors"] = [e.to_json() for e in self.errors]
         return out
 
 
@@ -84,8 +118,13 @@ def evaluate_detection(
     group_col: str | None = None,
     baseline_train: Labelled | None = None,
     robustness: bool = False,
+    show_errors: int = 0,
 ) -> EvalReport:
-    """Score ``data`` with the detection's model (and a baseline fitted on ``baseline_train``)."""
+    """Score ``data`` with the detection's model (and a baseline fitted on ``baseline_train``).
+
+    ``show_errors`` = N adds the N highest-scoring benign rows and the N lowest-scoring
+    malicious rows, each with the model's explanation (:class:`ErrorRow`).
+    """
     from vigil.train.evaluate import Metrics
 
     scores = bound.score(data.text)
@@ -114,7 +153,57 @@ def evaluate_detection(
             report.baseline_groups[value] = _group_metrics(y, baseline_scores, rows)
     if robustness:
         report.robustness = _robustness(bound, data, scores, baseline_model)
+    if show_errors > 0:
+        report.errors = _errors(bound, data, scores, group_col, show_errors)
     return report
+
+
+def _errors(
+    bound: BoundDetection,
+    data: Labelled,
+    scores: NDArray[np.float64],
+    group_col: str | None,
+    n: int,
+) -> list[ErrorRow]:
+    """The ``n`` highest-scoring benign and ``n`` lowest-scoring malicious rows, explained."""
+    scored = np.isfinite(scores)  # an input that is no entity has no score to be wrong by
+    benign = np.flatnonzero((data.label == 0) & scored)
+    malicious = np.flatnonzero((data.label == 1) & scored)
+    # stable sorts: equal scores keep the file's order, so the listing is reproducible
+    high = benign[np.argsort(-scores[benign], kind="stable")[:n]]
+    low = malicious[np.argsort(scores[malicious], kind="stable")[:n]]
+    rows = np.concatenate([high, low])
+    if rows.size == 0:
+        return []
+    text = data.text.take(pa.array(rows)).to_pylist()
+    groups = (
+        pc.cast(data.extra.column(group_col), pa.string()).take(pa.array(rows)).to_pylist()
+        if group_col is not None
+        else [""] * len(rows)
+    )
+    explanations = bound.explain(text)
+    kinds = ["benign, scored high"] * len(high) + ["malicious, scored low"] * len(low)
+    return [
+        ErrorRow(
+            kind,
+            int(row),
+            float(scores[row]),
+            "" if group is None else str(group),
+            str(value),
+            _why(explanation),
+        )
+        for kind, row, group, value, explanation in zip(
+            kinds, rows, groups, text, explanations, strict=True
+        )
+    ]
+
+
+def _why(explanation: Any) -> str:
+    if explanation is None:
+        return ""
+    drivers = ", ".join(f"{name} {delta:+.1f}" for name, delta in explanation.top(2))
+    indicators = ", ".join(explanation.indicators[:4])
+    return "; ".join(part for part in (indicators, drivers) if part)
 
 
 def _robustness(
@@ -248,3 +337,32 @@ def render(report: EvalReport, console: Any) -> None:
     if report.robustness:
         for key, value in report.robustness.items():
             console.print(f"  {key}: {value:.4f}")
+    if report.errors:
+        _render_errors(report.errors, console)
+
+
+def _render_errors(errors: list[ErrorRow], console: Any) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(
+        "kind",
+        "score",
+        "slice",
+        "why (indicators; log-odds)",
+        "text",
+        title="rows the model got most wrong (on public data, check the labels of the "
+        "benign ones first)",
+        show_lines=True,
+    )
+    for error in errors:
+        text = " ".join(error.text.split())
+        shown = text if len(text) <= 120 else text[:119] + "…"
+        table.add_row(
+            error.kind,
+            f"{error.score:.6f}",
+            escape(error.group),
+            escape(error.why),
+            escape(shown),
+        )
+    console.print(table)
