@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +65,8 @@ def run_demo(*, events: int, workdir: Path, seed: int, console: Any) -> dict[str
 
     progress = _progress_bar(console)
     with progress:
-        task = progress.add_task("generating process events", total=1)
-        event_table = generate_events(events, seed=seed)
-        progress.update(task, advance=1)
+        with _step(progress, "generating process events"):
+            event_table = generate_events(events, seed=seed)
 
         task = progress.add_task("generating labelled commands", total=2)
         train_table = generate_commands(TRAIN_COMMANDS, malicious_share=0.3, seed=seed + 1)
@@ -75,9 +75,7 @@ def run_demo(*, events: int, workdir: Path, seed: int, console: Any) -> dict[str
         progress.update(task, advance=1)
 
         session = Session(profile)
-        session.connection.register("generated_events", event_table)
-        session.sql("create table events as select * from generated_events")
-        session.connection.unregister("generated_events")
+        _create_table(session, "events", event_table)
 
         on_progress = _reporter(
             progress, features="extracting training features", training="training (epochs)"
@@ -92,27 +90,24 @@ def run_demo(*, events: int, workdir: Path, seed: int, console: Any) -> dict[str
             progress=on_progress,
         )
 
-        task = progress.add_task("scoring held-out commands", total=1)
         bound = session.detection("powershell")
-        held = labelled(held_out, text_col="command_line", label_col="label")
-        held_scores = bound.score(held.text)
-        progress.update(task, advance=1)
-
-        task = progress.add_task("scoring events in DuckDB (SQL)", total=1)
         threshold = bound.threshold
-        t0 = time.perf_counter()
-        session.sql(
+        held = labelled(held_out, text_col="command_line", label_col="label")
+        held_scores, scoring_seconds = _score(
+            progress,
+            session,
+            bound,
+            held,
+            "commands",
             """
             create or replace table alerts as
-            select event_id, ts, host, "user", cmd, score, vigil_powershell_iocs(cmd) as iocs, label
+            select event_id, ts, host, "user", cmd, score,
+                   vigil_powershell_iocs(cmd) as iocs, label
             from (select *, vigil_powershell_score(cmd) as score from events)
             where score >= $threshold
             order by score desc
             """,
-            params={"threshold": threshold},
         )
-        scoring_seconds = time.perf_counter() - t0
-        progress.update(task, advance=1)
 
     held_metrics, detection_rate, false_positive_rate = _held_out(held, held_scores, threshold)
     ((n_events, n_malicious_events),) = session.sql(
@@ -182,6 +177,35 @@ def run_demo(*, events: int, workdir: Path, seed: int, console: Any) -> dict[str
     }
 
 
+@contextmanager
+def _step(progress: Any, description: str) -> Iterator[None]:
+    """One bar for a step that has no finer progress to show: empty, then full."""
+    task = progress.add_task(description, total=1)
+    yield
+    progress.update(task, advance=1)
+
+
+def _create_table(session: Any, name: str, table: Any) -> None:
+    """Copy an Arrow table into the warehouse as ``name``."""
+    session.connection.register(f"generated_{name}", table)
+    session.sql(f"create table {name} as select * from generated_{name}")
+    session.connection.unregister(f"generated_{name}")
+
+
+def _score(
+    progress: Any, session: Any, bound: Any, held: Any, what: str, alerting_sql: str
+) -> tuple[Any, float]:
+    """Score the held-out split in Python, then the whole log with one SQL statement
+    (``$threshold`` bound to the model's); returns the held-out scores and the SQL seconds."""
+    with _step(progress, f"scoring held-out {what}"):
+        held_scores = bound.score(held.text)
+    with _step(progress, "scoring the log in DuckDB (SQL)"):
+        started = time.perf_counter()
+        session.sql(alerting_sql, params={"threshold": bound.threshold})
+        seconds = time.perf_counter() - started
+    return held_scores, seconds
+
+
 def _held_out(held: Any, scores: Any, threshold: float) -> tuple[dict[str, Any], float, float]:
     """Metrics of a held-out split, and its detection and false-positive rates at threshold."""
     from vigil.train.evaluate import Metrics
@@ -243,19 +267,14 @@ def _domain_part(session: Any, train_table: Any, *, seed: int, console: Any) -> 
     from vigil.train.pipeline import train_detection
     from vigil.train.trees import TreeConfig
 
-    bound = session.detection("domain")
     progress = _progress_bar(console)
     with progress:
-        task = progress.add_task("generating DNS queries", total=2)
-        held_out = _unlisted(generate_domains(HELD_OUT_DOMAINS, seed=seed + 13), session.intel)
-        progress.update(task, advance=1)
-        # Queries for names the model never saw, and for a slice of the listed world.
-        seen = train_table.slice(0, HELD_OUT_DOMAINS)
-        dns = generate_dns_log(DNS_EVENTS, pa.concat_tables([held_out, seen]), seed=seed + 14)
-        session.connection.register("generated_dns", dns)
-        session.sql("create table dns as select * from generated_dns")
-        session.connection.unregister("generated_dns")
-        progress.update(task, advance=1)
+        with _step(progress, "generating DNS queries"):
+            held_out = _unlisted(generate_domains(HELD_OUT_DOMAINS, seed=seed + 13), session.intel)
+            # Queries for names the model never saw, and for a slice of the listed world.
+            seen = train_table.slice(0, HELD_OUT_DOMAINS)
+            dns = generate_dns_log(DNS_EVENTS, pa.concat_tables([held_out, seen]), seed=seed + 14)
+            _create_table(session, "dns", dns)
 
         on_progress = _reporter(
             progress, features="domain features", training="training trees (rounds)"
@@ -270,26 +289,24 @@ def _domain_part(session: Any, train_table: Any, *, seed: int, console: Any) -> 
             intel=session.intel,
             progress=on_progress,
         )
-        task = progress.add_task("scoring held-out domains", total=1)
-        held = labelled(held_out, text_col="domain", label_col="label")
-        held_scores = bound.score(held.text)
-        progress.update(task, advance=1)
-
-        task = progress.add_task("scoring DNS log in DuckDB (SQL)", total=1)
+        bound = session.detection("domain")
         threshold = bound.threshold
-        t0 = time.perf_counter()
-        session.sql(
+        held = labelled(held_out, text_col="domain", label_col="label")
+        held_scores, seconds = _score(
+            progress,
+            session,
+            bound,
+            held,
+            "domains",
             """
             create or replace table domain_alerts as
-            select ts, client_ip, query, risk, vigil_domain_indicators(query) as indicators, label
+            select ts, client_ip, query, risk,
+                   vigil_domain_indicators(query) as indicators, label
             from (select *, vigil_domain_risk(query) as risk from dns)
             where risk >= $threshold
             order by risk desc
             """,
-            params={"threshold": threshold},
         )
-        seconds = time.perf_counter() - t0
-        progress.update(task, advance=1)
 
     metrics, detection_rate, false_positive_rate = _held_out(held, held_scores, threshold)
     ((n_queries, n_distinct, n_malicious),) = session.sql(
