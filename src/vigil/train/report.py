@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from vigil.runtime.detection import BoundDetection
+from vigil.runtime.explain import Explanation
 from vigil.train.data import Labelled
 
 #: Flags a configuration-management agent typically launches with.
@@ -198,7 +199,7 @@ def _errors(
     ]
 
 
-def _why(explanation: Any) -> str:
+def _why(explanation: Explanation | None) -> str:
     if explanation is None:
         return ""
     drivers = ", ".join(f"{name} {delta:+.1f}" for name, delta in explanation.top(2))
