@@ -106,6 +106,24 @@ class TestErrors:
         assert [e.row for e in errors] == [1, 2, 3, 5]
         assert {e.group for e in errors} == {""}
 
+    def test_the_baseline_score_of_each_row_is_shown_beside_vigil_s(self) -> None:
+        data = _labelled(["a", "b", "c"], [0, 1, 0], ["", "", ""])
+        baseline = np.array([0.25, 0.5, 0.75])
+        errors = _errors(  # type: ignore[arg-type]
+            _ExplainsByText(), data, np.array([0.9, 0.1, 0.2]), None, 1, baseline
+        )
+        assert [(e.row, e.baseline_score) for e in errors] == [(0, 0.25), (1, 0.5)]
+        assert errors[0].to_json()["baseline_score"] == 0.25
+        at = {"tpr": 0.0, "fpr": 0.0, "alerts": 0.0}
+        out = io.StringIO()
+        render(
+            EvalReport("d", "d@1", 0.5, {}, alerts_at_threshold=at, errors=errors),
+            Console(file=out, width=250),
+        )
+        header = next(line for line in out.getvalue().splitlines() if "kind" in line)
+        assert "baseline" in header
+        assert "0.250000" in out.getvalue()
+
     def test_json_clips_the_text_and_render_lists_every_row(self) -> None:
         data = _labelled(["x" * 5000, "[red]benign[/]"], [1, 0], ["m", "b"])
         errors = _errors(  # type: ignore[arg-type]
@@ -115,6 +133,7 @@ class TestErrors:
         report = EvalReport("d", "d@1", 0.5, {}, alerts_at_threshold=at, errors=errors)
         line = json.loads(json.dumps(report.to_json()))
         assert [len(e["text"]) for e in line["errors"]] == [14, ERROR_TEXT_CHARS]
+        assert not any("baseline_score" in e for e in line["errors"])
         out = io.StringIO()
         render(report, Console(file=out, width=250))
         text = out.getvalue()

@@ -42,9 +42,10 @@ class ErrorRow:
     group: str  # the --group-col value, "" without one
     text: str
     why: str
+    baseline_score: float | None = None  # with --baseline-train: does the baseline agree?
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "kind": self.kind,
             "row": self.row,
             "score": self.score,
@@ -52,6 +53,9 @@ class ErrorRow:
             "text": self.text[:ERROR_TEXT_CHARS],
             "why": self.why,
         }
+        if self.baseline_score is not None:
+            out["baseline_score"] = self.baseline_score
+        return out
 
 
 @dataclass
@@ -142,6 +146,7 @@ def evaluate_detection(
     for value, rows in groups.items():
         report.groups[value] = _group_metrics(y, scores, rows)
     baseline_model = None
+    baseline_scores = None
     if baseline_train is not None:
         from vigil.train.baseline import CharNgramBaseline
 
@@ -155,7 +160,7 @@ def evaluate_detection(
     if robustness:
         report.robustness = _robustness(bound, data, scores, baseline_model)
     if show_errors > 0:
-        report.errors = _errors(bound, data, scores, group_col, show_errors)
+        report.errors = _errors(bound, data, scores, group_col, show_errors, baseline_scores)
     return report
 
 
@@ -165,8 +170,10 @@ def _errors(
     scores: NDArray[np.float64],
     group_col: str | None,
     n: int,
+    baseline_scores: NDArray[np.float64] | None = None,
 ) -> list[ErrorRow]:
-    """The ``n`` highest-scoring benign and ``n`` lowest-scoring malicious rows, explained."""
+    """The ``n`` highest-scoring benign and ``n`` lowest-scoring malicious rows, explained
+    (with the baseline's score of each row when there is one)."""
     scored = np.isfinite(scores)  # an input that is no entity has no score to be wrong by
     benign = np.flatnonzero((data.label == 0) & scored)
     malicious = np.flatnonzero((data.label == 1) & scored)
@@ -192,6 +199,7 @@ def _errors(
             "" if group is None else str(group),
             str(value),
             _why(explanation),
+            None if baseline_scores is None else float(baseline_scores[row]),
         )
         for kind, row, group, value, explanation in zip(
             kinds, rows, groups, text, explanations, strict=True
@@ -346,9 +354,10 @@ def _render_errors(errors: list[ErrorRow], console: Any) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    with_baseline = any(e.baseline_score is not None for e in errors)
+    headers = ["kind", "score", *(["baseline"] if with_baseline else [])]
     table = Table(
-        "kind",
-        "score",
+        *headers,
         "slice",
         "why (indicators; log-odds)",
         "text",
@@ -359,9 +368,11 @@ def _render_errors(errors: list[ErrorRow], console: Any) -> None:
     for error in errors:
         text = " ".join(error.text.split())
         shown = text if len(text) <= 120 else text[:119] + "…"
+        baseline = [] if not with_baseline else [f"{error.baseline_score:.6f}"]
         table.add_row(
             error.kind,
             f"{error.score:.6f}",
+            *baseline,
             escape(error.group),
             escape(error.why),
             escape(shown),
