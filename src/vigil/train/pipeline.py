@@ -203,12 +203,8 @@ def split_by_content(
     Returns train row indices, validation row indices and the number of rows dropped
     because the same content carried both labels.
     """
-    groups = _group_sides(content_key(data.text), data.label, validation_share, seed)
-    _, first = np.unique(groups.group, return_index=True)
-    first = first[~groups.conflicted[groups.group[first]]]
-    validation = first[groups.validation[groups.group[first]]]
-    train = first[~groups.validation[groups.group[first]]]
-    return np.sort(train), np.sort(validation), int(groups.sizes[groups.conflicted].sum())
+    keys = content_key(data.text)
+    return split_by_group(keys, keys, data.label, validation_share=validation_share, seed=seed)
 
 
 def split_by_group(
@@ -225,7 +221,7 @@ def split_by_group(
     a name, the /24 of an address. Values whose rows disagree on the label are dropped.
     """
     groups = _group_sides(keys, labels, validation_share, seed)
-    by_value = _group_sides(values, labels, validation_share, seed)
+    by_value = groups if values is keys else _group_sides(values, labels, validation_share, seed)
     _, first = np.unique(by_value.group, return_index=True)
     first = first[~by_value.conflicted[by_value.group[first]]]
     validation = first[groups.validation[groups.group[first]]]
