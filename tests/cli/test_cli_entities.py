@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import Result
@@ -14,6 +16,7 @@ from typer.testing import CliRunner
 from vigil.cli import app
 from vigil.datasets.domains import generate_blocklist, generate_domains
 from vigil.datasets.ips import generate_ips, generate_netset
+from vigil.errors import DataError
 from vigil.runtime.detection import BUILTIN_DETECTIONS
 from vigil.store import Store
 
@@ -125,3 +128,22 @@ def test_train_score_ip(tmp_path: Path) -> None:
     assert len(out) == 4
     assert all(0.0 <= v <= 1.0 for v in out[:3])
     assert math.isnan(out[3])
+
+
+def test_an_ip_model_without_intel_that_learned_nothing_is_not_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Public IPv4 addresses only: without intel every feature is the same for every row,
+    # and a constant model would alert on everything at its threshold.
+    monkeypatch.chdir(tmp_path)
+    table = generate_ips(3_000, seed=43)
+    public = [ip.is_global for ip in map(ipaddress.ip_address, table.column("ip").to_pylist())]
+    pq.write_table(table.filter(pa.array(public)), tmp_path / "ips.parquet")
+    (tmp_path / "vigil.toml").write_text('[profiles.dev]\nstore = "models"\n')
+    result = CliRunner().invoke(app, ["train", "ip", "--data", str(tmp_path / "ips.parquet")])
+    assert isinstance(result.exception, DataError), result.output
+    message = str(result.exception)
+    assert "no better than chance" in message
+    assert "not published" in message
+    assert "[intel.sources]" in message
+    assert not (tmp_path / "models" / "ip").exists()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from vigil.datasets.domains import generate_domains
 from vigil.datasets.powershell import generate_commands
+from vigil.errors import DataError
 from vigil.store import Store
 from vigil.train.data import labelled
 from vigil.train.mlp import MLPConfig
-from vigil.train.pipeline import train_detection
+from vigil.train.pipeline import _require_better_than_chance, train_detection
 from vigil.train.trees import TreeConfig
 
 pytest.importorskip("torch")
@@ -45,3 +47,27 @@ def test_domain_training_is_reproducible(tmp_path: Path) -> None:
         )
         digests.append(_model_sha256(store, "domain"))
     assert digests[0] == digests[1]
+
+
+class TestBetterThanChance:
+    """A model is published only if its validation ranking beats what chance would reach."""
+
+    def test_constant_scores_are_refused_and_said_to_be_constant(self) -> None:
+        y = np.arange(20_000) % 2
+        with pytest.raises(DataError, match=r"every row the same score.*not published\. hint"):
+            _require_better_than_chance("ip", y, np.full(20_000, 0.925), " hint")
+
+    def test_a_weak_signal_on_many_rows_passes(self) -> None:
+        rng = np.random.default_rng(0)
+        y = np.arange(20_000) % 2
+        scores = rng.random(20_000) + 0.1 * y  # ROC AUC about 0.59; chance reaches 0.512
+        _require_better_than_chance("domain", y, scores, "")
+
+    def test_the_same_auc_on_few_rows_is_refused(self) -> None:
+        y = np.arange(100) % 2
+        scores = np.where(y == 1, 0.6, 0.4)
+        scores[:40] = 0.5  # 20 of each class tied: ROC AUC 0.92
+        _require_better_than_chance("powershell", y, scores, "")
+        scores[:90] = 0.5  # 45 of each tied: ROC AUC 0.595; 100 rows need more than 0.674
+        with pytest.raises(DataError, match=r"ROC AUC 0\.5950, where 50 malicious and 50 benign"):
+            _require_better_than_chance("powershell", y, scores, "")

@@ -274,4 +274,18 @@ def train_tree_detection(
         params=params,
         n_train=len(train_rows),
         n_augmented=len(x_views),
+        no_signal_hint=_no_signal_hint(name, intel),
+    )
+
+
+def _no_signal_hint(extractor_name: str, intel: Any) -> str:
+    """Why an entity model may have learned nothing: IP features are mostly intelligence."""
+    if extractor_name != "ip":
+        return ""
+    if intel is not None:
+        return ' Check that the intel sources list addresses of this data (kind = "ip").'
+    return (
+        ' The ip model learns mostly from threat intelligence: add sources with kind = "ip"'
+        " under [intel.sources] in vigil.toml and train without --no-intel (see the README's"
+        " threat-intelligence section)."
     )

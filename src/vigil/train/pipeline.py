@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import time
 from collections.abc import Callable
@@ -92,11 +93,15 @@ class TrainingRun:
         n_train: int,
         n_augmented: int,
         history: list[dict[str, float]] | None = None,
+        no_signal_hint: str = "",
     ) -> TrainingReport:
         """Choose the alert threshold on validation data, publish the model file and
         report on the whole run.
 
         The threshold and metrics come from the exported ONNX model: what will actually run.
+        A model that ranks validation rows no better than chance is not published (a
+        constant one would alert on everything at its threshold): :class:`DataError`, with
+        ``no_signal_hint`` saying what the caller knows of why.
         """
         from vigil.runtime.scorer import LoadedScorerModel
         from vigil.store import LoadedModel
@@ -109,6 +114,7 @@ class TrainingRun:
             )
         )
         validation_scores = probe.run(x_validation)
+        _require_better_than_chance(detection, y_validation, validation_scores, no_signal_hint)
         # Never alert below even odds: on cleanly separable data the FPR threshold alone can
         # fall to 0.002 and raise alerts on scores an analyst would read as "benign".
         # A threshold for FPR f needs f * n_negatives validation rows above it to be estimated;
@@ -144,6 +150,33 @@ class TrainingRun:
             n_augmented,
             time.perf_counter() - self.started,
             history or [],
+        )
+
+
+def _require_better_than_chance(
+    detection: str, y: NDArray[np.int64], scores: NDArray[np.float64], hint: str
+) -> None:
+    """Refuse a model whose validation ROC AUC chance alone would reach.
+
+    Under no signal the AUC is 0.5 with standard error ``sqrt((n+ + n- + 1) / (12 n+ n-))``
+    (Mann-Whitney); the model must beat 0.5 by three of those: 0.51 on 20,000 rows, 0.58
+    on 500.
+    """
+    from vigil.train.evaluate import roc_auc
+
+    positives = int((y == 1).sum())
+    negatives = len(y) - positives
+    if positives == 0 or negatives == 0:
+        return
+    needed = 0.5 + 3.0 * math.sqrt((positives + negatives + 1) / (12.0 * positives * negatives))
+    auc = roc_auc(y, scores)
+    if auc <= needed:
+        same = " (every row the same score)" if np.ptp(scores) == 0 else ""
+        raise DataError(
+            f"the trained {detection} model ranks validation rows no better than chance: "
+            f"ROC AUC {auc:.4f}{same}, where {positives} malicious and {negatives} benign rows "
+            f"need more than {needed:.4f}; its features carry no signal on this data, so it "
+            f"was not published.{hint}"
         )
 
 
