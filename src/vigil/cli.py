@@ -6,13 +6,14 @@ import json
 import math
 import numbers
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vigil.errors import VigilError
+from vigil.errors import VigilError, VigilWarning
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -504,8 +505,31 @@ class _progress:
             self._bar.stop()
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """vigil's own warnings as one ``warning:`` line on stderr, like errors; others as usual."""
+    if not issubclass(category, VigilWarning) or _state["verbose"]:
+        _default_showwarning(message, category, filename, lineno, file, line)
+        return
+    from rich.markup import escape
+
+    text = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    _console().print(f"[bold yellow]warning:[/] {escape(text)}", soft_wrap=True)
+
+
+_default_showwarning = warnings.showwarning
+
+
 def main() -> None:
-    """Entry point: VigilErrors become one readable line (and exit code 2)."""
+    """Entry point: VigilErrors become one readable line (and exit code 2), VigilWarnings
+    one ``warning:`` line."""
+    warnings.showwarning = _show_warning
     try:
         app()
     except VigilError as exc:

@@ -23,7 +23,8 @@ Warnings are API too::
     VigilWarning
     ├── ModelReloadWarning       a newer model was refused; the previous one keeps serving
     ├── SlowPathWarning          an input forced a slower, row-by-row path
-    └── StaleIntelWarning        a source failed to refresh; its cached copy is served
+    ├── StaleIntelWarning        a source failed to refresh; its cached copy is served
+    └── MissingIntelWarning      a model trained with intel is scored without any
 
 Every message names the thing at fault, the mismatch, and the next step.
 """
@@ -124,6 +125,11 @@ class StaleIntelWarning(VigilWarning):
     """A source failed to refresh; its last good copy is served instead."""
 
 
+class MissingIntelWarning(VigilWarning):
+    """A model trained with threat intelligence is scored without any: its intel features
+    all read "nothing listed"."""
+
+
 __all__ = [
     "ConfigError",
     "DataError",
@@ -134,6 +140,7 @@ __all__ = [
     "IntelError",
     "InvalidName",
     "MissingExtra",
+    "MissingIntelWarning",
     "ModelError",
     "ModelNotFound",
     "ModelReloadWarning",

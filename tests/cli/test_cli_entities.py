@@ -5,6 +5,9 @@ from __future__ import annotations
 import ipaddress
 import json
 import math
+import subprocess
+import sys
+import warnings
 from pathlib import Path
 
 import pyarrow as pa
@@ -13,10 +16,11 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
+import vigil
 from vigil.cli import app
 from vigil.datasets.domains import generate_blocklist, generate_domains
 from vigil.datasets.ips import generate_ips, generate_netset
-from vigil.errors import DataError
+from vigil.errors import DataError, MissingIntelWarning
 from vigil.runtime.detection import BUILTIN_DETECTIONS
 from vigil.store import Store
 
@@ -107,8 +111,20 @@ def test_score_domain_one_line_per_input_in_order(
     assert math.isnan(out[3])
     assert 0.0 <= out[0] <= 1.0
     assert 0.0 <= out[2] <= 1.0
+    with vigil.connect(config=domain_project / "vigil.toml") as session:
+        bound = session.detection("domain")  # the profile's intel, as the CLI binds it
+        assert out[4] == pytest.approx(bound.score(["login.example.com"])[0], abs=1e-6)
+
+
+def test_a_model_trained_with_intel_warns_once_when_scored_without_it(
+    trained_domain: Result, domain_project: Path
+) -> None:
     bound = BUILTIN_DETECTIONS["domain"].bind(Store(domain_project / "models"))
-    assert out[4] == pytest.approx(bound.score(["login.example.com"])[0], abs=1e-6)
+    with pytest.warns(MissingIntelWarning, match=r"domain@1 was trained with threat intell"):
+        bound.score(["login.example.com"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bound.score(["example.org"])  # once per model, not per batch
 
 
 def test_train_score_ip(tmp_path: Path) -> None:
@@ -147,3 +163,23 @@ def test_an_ip_model_without_intel_that_learned_nothing_is_not_published(
     assert "not published" in message
     assert "[intel.sources]" in message
     assert not (tmp_path / "models" / "ip").exists()
+
+
+def test_the_cli_prints_a_vigil_warning_as_one_line(
+    trained_domain: Result, domain_project: Path
+) -> None:
+    vigil_exe = str(Path(sys.executable).with_name("vigil"))
+    config = str(domain_project / "vigil.toml")
+    proc = subprocess.run(
+        [vigil_exe, "--config", config, "score", "domain", "--no-intel"],
+        input="example.org\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == 1
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith("warning: domain: domain@1 was trained with threat intelligence")
+    assert line.endswith("configure the [intel.sources] it was trained with (and drop --no-intel)")

@@ -18,7 +18,7 @@ from vigil.defaults import (
     SCORE_MEMO_MAX_VALUE_BYTES,
     SCORE_MEMO_SIZE,
 )
-from vigil.errors import ConfigError, ModelNotFound, SlowPathWarning
+from vigil.errors import ConfigError, MissingIntelWarning, ModelNotFound, SlowPathWarning
 from vigil.runtime.explain import Explanation, explain_rows
 from vigil.runtime.memo import MemoStats, ScoreMemo
 from vigil.runtime.scorer import LoadedScorerModel, Scorer
@@ -277,6 +277,17 @@ class BoundDetection:
             extractor = fitted_extractor(
                 self.detection.extractor, state=model.feature_state, intel=self.intel
             )
+            trained_with = manifest.params.get("intel_fingerprint")
+            if self.intel is None and trained_with:
+                warnings.warn(
+                    f"{self.name}: {manifest.ref} was trained with threat intelligence "
+                    f"(snapshot {str(trained_with)[:12]}) but is scored without any, so its "
+                    "intel features all read 'nothing listed' and names or addresses with "
+                    "listed relatives score lower than its figures say; configure the "
+                    "[intel.sources] it was trained with (and drop --no-intel)",
+                    MissingIntelWarning,
+                    stacklevel=3,
+                )
             if len(self._extractors) > 16:
                 self._extractors.clear()
             self._extractors[key] = extractor
