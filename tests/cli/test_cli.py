@@ -98,6 +98,18 @@ class Trained:
     def bound(self) -> BoundDetection:
         return BUILTIN_DETECTIONS["powershell"].bind(Store(self.store))
 
+    def eval_args(self, *extra: str) -> list[str]:
+        """`vigil eval powershell` on the held-out file with this store, then ``extra``."""
+        return [
+            "eval",
+            "powershell",
+            "--data",
+            str(self.held_out),
+            "--store",
+            str(self.store),
+            *extra,
+        ]
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
@@ -224,9 +236,7 @@ class TestTrain:
 
 class TestEval:
     def test_prints_figures_then_one_json_line(self, trained: Trained) -> None:
-        result = invoke(
-            "eval", "powershell", "--data", str(trained.held_out), "--store", str(trained.store)
-        )
+        result = invoke(*trained.eval_args())
         assert result.exit_code == 0, result.output
         assert "powershell@1" in result.stdout
         assert "roc_auc" in result.stdout  # the table's header
@@ -245,16 +255,7 @@ class TestEval:
 
     def test_group_col_gives_figures_per_group(self, trained: Trained) -> None:
         families = set(pq.read_table(trained.held_out).column("family").to_pylist())
-        result = invoke(
-            "eval",
-            "powershell",
-            "--data",
-            str(trained.held_out),
-            "--store",
-            str(trained.store),
-            "--group-col",
-            "family",
-        )
+        result = invoke(*trained.eval_args("--group-col", "family"))
         assert result.exit_code == 0, result.output
         groups = last_json(result.stdout)["groups"]
         assert isinstance(groups, dict)
@@ -268,18 +269,7 @@ class TestEval:
         self, trained: Trained
     ) -> None:
         table = pq.read_table(trained.held_out)
-        result = invoke(
-            "eval",
-            "powershell",
-            "--data",
-            str(trained.held_out),
-            "--store",
-            str(trained.store),
-            "--group-col",
-            "family",
-            "--show-errors",
-            "3",
-        )
+        result = invoke(*trained.eval_args("--group-col", "family", "--show-errors", "3"))
         assert result.exit_code == 0, result.output
         assert "rows the model got most wrong" in result.stdout
         errors = last_json(result.stdout)["errors"]
@@ -302,16 +292,7 @@ class TestEval:
         self, trained: Trained, tmp_path: Path
     ) -> None:
         baseline_train = write_parquet(commands(300, seed=13), tmp_path / "bl.parquet")
-        result = invoke(
-            "eval",
-            "powershell",
-            "--data",
-            str(trained.held_out),
-            "--store",
-            str(trained.store),
-            "--baseline-train",
-            str(baseline_train),
-        )
+        result = invoke(*trained.eval_args("--baseline-train", str(baseline_train)))
         assert result.exit_code == 0, result.output
         report = last_json(result.stdout)
         for key in ("baseline_roc_auc", "baseline_pr_auc", "baseline_tpr_at_fpr_1e-3"):
@@ -319,16 +300,7 @@ class TestEval:
         assert "baseline" in result.stdout
 
     def test_model_option_evaluates_a_version_by_number(self, trained: Trained) -> None:
-        result = invoke(
-            "eval",
-            "powershell",
-            "--data",
-            str(trained.held_out),
-            "--store",
-            str(trained.store),
-            "--model",
-            "1",
-        )
+        result = invoke(*trained.eval_args("--model", "1"))
         assert result.exit_code == 0, result.output
         assert last_json(result.stdout)["model"] == "powershell@1"
 
@@ -636,16 +608,7 @@ class TestErrors:
         assert "known versions: 1" in line
 
     def test_group_col_that_does_not_exist_is_named(self, trained: Trained) -> None:
-        proc = run_vigil(
-            "eval",
-            "powershell",
-            "--data",
-            str(trained.held_out),
-            "--store",
-            str(trained.store),
-            "--group-col",
-            "source",
-        )
+        proc = run_vigil(*trained.eval_args("--group-col", "source"))
         line = error_line(proc)
         assert "no column 'source' to group by" in line
         assert "family" in line
