@@ -160,6 +160,21 @@ def test_punycode_columns(fitted: DomainExtractor) -> None:
     assert column(values, "idn:mixed_scripts") == [1, 0, 0, 0]  # Latin + Cyrillic "а"
 
 
+def test_idn_labels_count_as_non_ascii_as_a_browser_would_show_them(
+    fitted: DomainExtractor,
+) -> None:
+    names = [
+        "xn--strae-oqa.de",  # "straße": valid IDNA 2008, which the idna codec (2003) refused
+        "xn--ncd-ska2e7a2c.com",  # decodes with capitals: invalid IDNA, shown as xn--
+        "xn--ph7ccd.com",  # full-width "ＡＢＣ": not NFC-stable lower case either
+        "xn--a-.com",  # not punycode at all
+    ]
+    values = fitted.transform(names).values
+    assert column(values, "idn:punycode") == [1, 1, 1, 1]
+    assert column(values, "idn:non_ascii") == [1, 0, 0, 0]
+    assert column(values, "idn:mixed_scripts") == [0, 0, 0, 0]
+
+
 def test_invalid_and_null_rows_are_zero_and_invalid(fitted: DomainExtractor) -> None:
     matrix = fitted.transform(["example.com", None, "1.2.3.4", "localhost", "", "EXAMPLE.com."])
     assert matrix.valid.tolist() == [True, False, False, False, False, True]
