@@ -517,10 +517,16 @@ def _show_warning(
     if not issubclass(category, VigilWarning) or _state["verbose"]:
         _default_showwarning(message, category, filename, lineno, file, line)
         return
+    _print_one_line("[bold yellow]warning:[/]", message)
+
+
+def _print_one_line(label: str, message: object) -> None:
+    """``label message`` as one line on stderr: a message may quote brackets
+    ([profiles.dev]), shown as they are, or span lines (engine text), joined."""
     from rich.markup import escape
 
     text = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
-    _console().print(f"[bold yellow]warning:[/] {escape(text)}", soft_wrap=True)
+    _console().print(f"{label} {escape(text)}", soft_wrap=True)
 
 
 _default_showwarning = warnings.showwarning
@@ -535,11 +541,6 @@ def main() -> None:
     except VigilError as exc:
         if _state["verbose"]:
             raise
-        from rich.markup import escape
-
-        # One line: the message may quote brackets ([profiles.dev]) or multi-line engine text.
-        message = " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
-        console = _console()
-        console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
-        console.print("[dim](run with --verbose for the traceback)[/]")
+        _print_one_line("[bold red]error:[/]", exc)
+        _console().print("[dim](run with --verbose for the traceback)[/]")
         sys.exit(2)
