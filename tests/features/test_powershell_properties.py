@@ -10,8 +10,11 @@ import base64
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from vigil.features import normalize
 from vigil.features.powershell import PowerShellExtractor
 from vigil.testing.strategies import encoded_pairs, obfuscated_pairs, string_columns
 
@@ -64,3 +67,26 @@ def test_encoded_launch_contains_the_script_it_runs(pair: tuple[str, str]) -> No
     # one with telling switches (-w hidden) keeps them and counts a decoded layer
     assert decoded == plain or EXTRACTOR.analyze([launcher]).layers[0] >= 1
     assert base64.b64encode(script.encode("utf-16-le")).decode() not in decoded
+
+
+@PROPERTY
+@given(
+    st.text(
+        alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", min_size=1
+    ),
+    st.sampled_from(["", "=", "=="]),
+    st.sampled_from([" ", ":", " '", ' "', ": ", ":'"]),
+    st.sampled_from(["", "'", '"']),
+    st.sampled_from(["powershell -nop -enc", "pwsh.exe -ep bypass -ec", "-e", "/EncodedCommand"]),
+)
+def test_the_launcher_payload_pattern_extracts_what_the_whole_pattern_does(
+    body: str, padding: str, before: str, after: str, launcher: str
+) -> None:
+    """unwrap_launchers takes the payload with a short tail pattern on rows the whole
+    launcher pattern matched: on every such row both must capture the same payload."""
+    row = pa.array([f"{launcher}{before}{body}{padding}{after}"], type=pa.large_string())
+    whole = pc.extract_regex(row, normalize._LAUNCHER_RE2)
+    if not whole[0].is_valid:
+        return  # not a launcher: the tail pattern is never asked
+    tail = pc.extract_regex(row, normalize._LAUNCHER_PAYLOAD_RE2)
+    assert tail[0]["payload"] == whole[0]["payload"]
