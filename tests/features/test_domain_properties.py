@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vigil.features import _lexical as lex
-from vigil.features.domain import FEATURE_NAMES, DomainExtractor
+from vigil.features.domain import FEATURE_NAMES, DomainExtractor, _decoded_scripts
 from vigil.features.entities import normalize_domain
 from vigil.features.normalize import buffers
 
@@ -188,3 +188,21 @@ def test_suffix_split_equals_tldextract(names: list[str]) -> None:
         count = int(split.suffix_labels[i])
         assert (".".join(labels[len(labels) - count :]) if count else "") == expected.suffix
         assert bool(split.private[i]) == expected.is_private
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=0, max_size=59),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_idn_flags_read_any_xn_label_without_raising(labels: list[str]) -> None:
+    """Punycode decoding of arbitrary ``xn--`` labels (overflowing digits, bare dashes, ...)
+    gives two flags, and a name that is not non-ASCII cannot mix scripts."""
+    name = ".".join(f"xn--{label}" for label in labels) + ".com"
+    non_ascii, mixed = _decoded_scripts.__wrapped__(name)
+    assert isinstance(non_ascii, bool)
+    assert isinstance(mixed, bool)
+    assert non_ascii or not mixed
