@@ -12,7 +12,7 @@ import pyarrow as pa
 from rich.console import Console
 
 from vigil.runtime.explain import Explanation
-from vigil.train.data import Labelled
+from vigil.train.data import Labelled, labelled
 from vigil.train.evaluate import roc_auc
 from vigil.train.report import ERROR_TEXT_CHARS, EvalReport, _errors, _group_metrics, render
 
@@ -98,6 +98,15 @@ class TestErrors:
         assert [e.group for e in errors] == ["b", "b", "n", "n"]
         assert errors[0].text == "row 3"
         assert errors[0].why == "row 3; stats +1.5"
+
+    def test_rows_are_numbered_as_in_the_data_file(self) -> None:
+        data = labelled(
+            pa.table({"text": ["a", None, "b", "c"], "label": [0, 1, 1, 0], "source": list("wxyz")})
+        )
+        errors = _errors(  # type: ignore[arg-type]
+            _ExplainsByText(), data, np.array([0.9, 0.2, 0.1]), "source", 1
+        )
+        assert [(e.text, e.row, e.group) for e in errors] == [("a", 0, "w"), ("b", 2, "y")]
 
     def test_unscored_rows_are_skipped_and_ties_keep_the_file_order(self) -> None:
         scores = np.array([np.nan, 0.7, 0.7, 0.2, np.nan, 0.4], dtype=np.float64)

@@ -91,6 +91,12 @@ class Labelled:
     label: NDArray[np.int64]
     dropped: int
     extra: pa.Table  # the remaining columns, row-aligned (e.g. a source column)
+    #: each kept row's 0-based position in the table it was read from (None: all kept)
+    file_rows: NDArray[np.int64] | None = None
+
+    def file_row(self, row: int) -> int:
+        """Where the ``row``-th kept row stands in the file, for a user to find it."""
+        return row if self.file_rows is None else int(self.file_rows[row])
 
     def __len__(self) -> int:
         return len(self.label)
@@ -131,4 +137,5 @@ def labelled(
         )
     text = pc.cast(kept.column(text_name), pa.large_string()).combine_chunks()
     extra = kept.drop_columns([text_name, label_name])
-    return Labelled(text, label_values, table.num_rows - kept.num_rows, extra)
+    file_rows = np.flatnonzero(np.asarray(pc.fill_null(keep, False), dtype=bool))
+    return Labelled(text, label_values, table.num_rows - kept.num_rows, extra, file_rows)

@@ -37,7 +37,7 @@ class ErrorRow:
     """
 
     kind: str  # "benign, scored high" or "malicious, scored low"
-    row: int  # position among the evaluated rows (the file's rows with a text and a label)
+    row: int  # 0-based position in the data file (rows without text or label count too)
     score: float
     group: str  # the --group-col value, "" without one
     text: str
@@ -194,7 +194,7 @@ def _errors(
     return [
         ErrorRow(
             kind,
-            int(row),
+            data.file_row(int(row)),
             float(scores[row]),
             "" if group is None else str(group),
             str(value),
