@@ -114,7 +114,13 @@ class TrainingRun:
             )
         )
         validation_scores = probe.run(x_validation)
-        _require_better_than_chance(detection, y_validation, validation_scores, no_signal_hint)
+        metrics = {
+            k: float(v)
+            for k, v in Metrics.from_scores(y_validation, validation_scores).to_dict().items()
+        }
+        _require_better_than_chance(
+            detection, y_validation, validation_scores, no_signal_hint, auc=metrics["roc_auc"]
+        )
         # Never alert below even odds: on cleanly separable data the FPR threshold alone can
         # fall to 0.002 and raise alerts on scores an analyst would read as "benign".
         # A threshold for FPR f needs f * n_negatives validation rows above it to be estimated;
@@ -128,10 +134,6 @@ class TrainingRun:
                 1.0,
             )
         )
-        metrics = {
-            k: float(v)
-            for k, v in Metrics.from_scores(y_validation, validation_scores).to_dict().items()
-        }
         manifest = self.store.publish(
             detection,
             model_bytes,
@@ -154,22 +156,29 @@ class TrainingRun:
 
 
 def _require_better_than_chance(
-    detection: str, y: NDArray[np.int64], scores: NDArray[np.float64], hint: str
+    detection: str,
+    y: NDArray[np.int64],
+    scores: NDArray[np.float64],
+    hint: str,
+    *,
+    auc: float | None = None,
 ) -> None:
-    """Refuse a model whose validation ROC AUC chance alone would reach.
+    """Refuse a model whose validation ROC AUC chance alone would reach (``auc``: the ROC
+    AUC of ``scores`` when the caller has it already).
 
     Under no signal the AUC is 0.5 with standard error ``sqrt((n+ + n- + 1) / (12 n+ n-))``
     (Mann-Whitney); the model must beat 0.5 by three of those: 0.51 on 20,000 rows, 0.58
     on 500.
     """
-    from vigil.train.evaluate import roc_auc
-
     positives = int((y == 1).sum())
     negatives = len(y) - positives
     if positives == 0 or negatives == 0:
         return
     needed = 0.5 + 3.0 * math.sqrt((positives + negatives + 1) / (12.0 * positives * negatives))
-    auc = roc_auc(y, scores)
+    if auc is None:
+        from vigil.train.evaluate import roc_auc
+
+        auc = roc_auc(y, scores)
     if auc <= needed:
         same = " (every row the same score)" if np.ptp(scores) == 0 else ""
         raise DataError(
