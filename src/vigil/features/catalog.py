@@ -221,7 +221,6 @@ class _Automaton:
             for pattern in indicator.patterns:
                 patterns.append(pattern.encode("utf-8"))
                 ids.append(index)
-        self.empty = not ids
         self._overlapping = not switches
         kind = (
             ahocorasick_rs.MATCHKIND_LEFTMOST_LONGEST
@@ -230,7 +229,7 @@ class _Automaton:
         )
         self._automaton = (
             None
-            if self.empty
+            if not patterns
             else ahocorasick_rs.BytesAhoCorasick(
                 patterns, matchkind=kind, implementation=ahocorasick_rs.Implementation.DFA
             )

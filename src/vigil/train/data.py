@@ -137,5 +137,5 @@ def labelled(
         )
     text = pc.cast(kept.column(text_name), pa.large_string()).combine_chunks()
     extra = kept.drop_columns([text_name, label_name])
-    file_rows = np.flatnonzero(np.asarray(pc.fill_null(keep, False), dtype=bool))
+    file_rows = np.flatnonzero(np.asarray(keep, dtype=bool))  # is_valid: never null
     return Labelled(text, label_values, table.num_rows - kept.num_rows, extra, file_rows)
