@@ -158,7 +158,7 @@ def evaluate_detection(
         for value, rows in groups.items():
             report.baseline_groups[value] = _group_metrics(y, baseline_scores, rows)
     if robustness:
-        report.robustness = _robustness(bound, data, scores, baseline_model)
+        report.robustness = _robustness(bound, data, scores, baseline_model, baseline_scores)
     if show_errors > 0:
         report.errors = _errors(bound, data, scores, group_col, show_errors, baseline_scores)
     return report
@@ -216,8 +216,14 @@ def _why(explanation: Explanation | None) -> str:
 
 
 def _robustness(
-    bound: BoundDetection, data: Labelled, scores: NDArray[np.float64], baseline: Any
+    bound: BoundDetection,
+    data: Labelled,
+    scores: NDArray[np.float64],
+    baseline: Any,
+    baseline_scores: NDArray[np.float64] | None,
 ) -> dict[str, float]:
+    """Re-launch and obfuscation checks; ``scores`` and ``baseline_scores`` are the plain
+    rows' scores, already computed by the caller."""
     from vigil.train.evaluate import threshold_for_fpr
 
     text = data.text.to_pylist()
@@ -227,16 +233,14 @@ def _robustness(
     threshold_1e3 = float(threshold_for_fpr(data.label, scores, 1e-3))
     if benign.size:
         relaunched = [encoded_relaunch(text[i]) for i in benign]
-        moved = bound.score(relaunched) - scores[benign]
+        relaunched_scores = bound.score(relaunched)
+        moved = relaunched_scores - scores[benign]
         out["encoded_benign_within_tolerance"] = float(
             (np.abs(moved) <= ROBUSTNESS_TOLERANCE).mean()
         )
         out["encoded_benign_max_abs_delta"] = float(np.abs(moved).max())
-        out["encoded_benign_flagged_at_1e-3"] = float(
-            (bound.score(relaunched) >= threshold_1e3).mean()
-        )
-        if baseline is not None:
-            baseline_scores = baseline.score(text)
+        out["encoded_benign_flagged_at_1e-3"] = float((relaunched_scores >= threshold_1e3).mean())
+        if baseline is not None and baseline_scores is not None:
             baseline_threshold = float(threshold_for_fpr(data.label, baseline_scores, 1e-3))
             out["baseline_encoded_benign_flagged_at_1e-3"] = float(
                 (baseline.score(relaunched) >= baseline_threshold).mean()
