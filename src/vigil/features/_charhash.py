@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from vigil.features import _accel
 from vigil.features._ngrams import crossing_windows, row_prefixes, window_buckets
 from vigil.features.normalize import buffers
 
@@ -104,11 +105,35 @@ class NgramLogit:
         return int(np.log2(len(self.weights)))
 
     def __call__(self, names: pa.Array) -> NDArray[np.float32]:
+        if _accel.kernels is not None:
+            return self._compiled(names)
         rows, buckets, scale = ngram_rows(names, self.bits)
         weights = self.weights.copy()
         weights[-1] = 0.0  # the padding bucket
         total = np.bincount(rows, weights=weights[buckets], minlength=len(names))
         return (self.bias + total * scale).astype(np.float32)
+
+    def _compiled(self, names: pa.Array) -> NDArray[np.float32]:
+        """The same log-odds, one pass per name: frame, hash, sum (same order, same sums)."""
+        kernels = _accel.require()
+        array = names.cast(pa.large_string()) if names.type != pa.large_string() else names
+        n = len(array)
+        data, offsets = buffers(array)
+        valid = np.ascontiguousarray(array.is_valid(), dtype=bool)
+        totals = np.empty(n, dtype=np.float64)
+        windows = np.empty(n, dtype=np.float64)
+        kernels.framed_window_sums(
+            np.ascontiguousarray(data, dtype=np.uint8),
+            np.ascontiguousarray(offsets, dtype=np.int64),
+            valid,
+            np.ascontiguousarray(self.weights, dtype=np.float32),
+            MAX_BYTES,
+            *(_MULTIPLIER[k] for k in NGRAM_SIZES),
+            totals,
+            windows,
+        )
+        scale = np.where(windows > 0, 1.0 / np.sqrt(np.maximum(windows, 1)), 0.0)
+        return (self.bias + totals * scale.astype(np.float32)).astype(np.float32)
 
     def to_dict(self) -> dict[str, Any]:
         raw = self.weights.astype("<f4").tobytes()

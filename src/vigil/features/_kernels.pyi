@@ -1,0 +1,54 @@
+# The compiled module's signatures (see _kernels.c); every array is C-contiguous.
+import numpy as np
+from numpy.typing import NDArray
+
+def wide_sums(
+    data: NDArray[np.uint8],
+    offsets: NDArray[np.int64],
+    weights: NDArray[np.float32],
+    sums: NDArray[np.float64],
+    counts: NDArray[np.float64],
+    max_bytes: int,
+    multiplier3: int,
+    multiplier4: int,
+    multiplier5: int,
+    fifth: int,
+    /,
+) -> None: ...
+def add_signed_windows(
+    values: NDArray[np.float32],
+    width: int,
+    column: int,
+    data: NDArray[np.uint8],
+    offsets: NDArray[np.int64],
+    bits: int,
+    sizes: NDArray[np.uint8],
+    multipliers: NDArray[np.uint32],
+    /,
+) -> None: ...
+def scatter_add(
+    values: NDArray[np.float32], index: NDArray[np.int64], weights: NDArray[np.float32], /
+) -> None: ...
+def byte_stats(
+    data: NDArray[np.uint8],
+    offsets: NDArray[np.int64],
+    class_of_byte: NDArray[np.uint8],
+    entropy: NDArray[np.float64],
+    classes: NDArray[np.float64],
+    n_classes: int,
+    /,
+) -> None: ...
+def framed_window_sums(
+    data: NDArray[np.uint8],
+    offsets: NDArray[np.int64],
+    valid: NDArray[np.bool_],
+    weights: NDArray[np.float32],
+    max_bytes: int,
+    multiplier1: int,
+    multiplier2: int,
+    multiplier3: int,
+    multiplier4: int,
+    totals: NDArray[np.float64],
+    windows: NDArray[np.float64],
+    /,
+) -> None: ...

@@ -1,0 +1,205 @@
+"""The compiled feature kernels give what their numpy implementations give, and refuse bad calls.
+
+Each kernel has a numpy twin in the package (the fallback where the C module cannot be
+built or loaded); ``numpy_only()`` switches to it, so every property here runs both on the
+same input. Where both add the same floats in the same order the results must be equal
+bit for bit; the wide part's sums add in another order and agree to 1e-12.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.typing import NDArray
+
+from vigil.datasets.powershell import generate_commands
+from vigil.features import _accel, powershell
+from vigil.features._charhash import NgramLogit
+from vigil.features._wide import WideState
+from vigil.features.powershell import PowerShellExtractor, byte_statistics
+
+pytestmark = pytest.mark.skipif(
+    _accel.kernels is None,
+    reason=f"the compiled kernels are off ({_accel.ENV_SWITCH}=0) or were not built",
+)
+
+rows_strategy = st.lists(st.binary(max_size=60), max_size=12)
+
+
+def as_buffers(rows: list[bytes]) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in rows], out=offsets[1:])
+    return np.frombuffer(b"".join(rows), dtype=np.uint8), offsets
+
+
+def test_the_kernels_are_built_where_the_tests_run() -> None:
+    # CI installs with a C compiler: a silently skipped build would make vigil slow.
+    assert os.environ.get(_accel.ENV_SWITCH, "1") == "0" or _accel.kernels is not None
+
+
+def test_numpy_only_switches_the_kernels_off_and_back() -> None:
+    loaded = _accel.kernels
+    with _accel.numpy_only():
+        assert _accel.kernels is None
+        with pytest.raises(RuntimeError, match="C compiler"):
+            _accel.require()
+    assert _accel.kernels is loaded
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows_strategy, st.sampled_from([2, 16, 1024]), st.integers(0, 3))
+def test_signed_character_columns_are_identical(
+    rows: list[bytes], buckets: int, column: int
+) -> None:
+    data, offsets = as_buffers(rows)
+    width = column + buckets + 2
+    compiled = np.zeros((len(rows), width), dtype=np.float32)
+    powershell._add_char_ngrams(compiled, column, data, offsets, buckets)
+    expected = np.zeros_like(compiled)
+    with _accel.numpy_only():
+        powershell._add_char_ngrams(expected, column, data, offsets, buckets)
+    assert compiled.tobytes() == expected.tobytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 49), st.floats(-4, 4, width=32)), max_size=300),
+)
+def test_scatter_add_is_identical(updates: list[tuple[int, float]]) -> None:
+    index = np.asarray([i for i, _ in updates], dtype=np.int64)
+    weights = np.asarray([w for _, w in updates], dtype=np.float32)
+    compiled = np.zeros((5, 10), dtype=np.float32)
+    powershell._scatter_add(compiled, index // 10, index % 10, weights)
+    expected = np.zeros_like(compiled)
+    with _accel.numpy_only():
+        powershell._scatter_add(expected, index // 10, index % 10, weights)
+    assert compiled.tobytes() == expected.tobytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows_strategy)
+def test_byte_statistics_agree(rows: list[bytes]) -> None:
+    data, offsets = as_buffers(rows)
+    entropy, classes = byte_statistics(data, offsets)
+    with _accel.numpy_only():
+        expected_entropy, expected_classes = byte_statistics(data, offsets)
+    np.testing.assert_allclose(entropy, expected_entropy, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(classes, expected_classes)
+    assert classes.sum(axis=1).tolist() == [len(r) for r in rows]
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows_strategy, st.integers(4, 16), st.integers(5, 70), st.integers(0, 2**32 - 1))
+def test_wide_bucket_sums_agree(rows: list[bytes], bits: int, max_bytes: int, seed: int) -> None:
+    weights = np.random.default_rng(seed).normal(size=1 << bits).astype(np.float32)
+    state = WideState(weights, 0.25, max_bytes)
+    data, offsets = as_buffers(rows)
+    sums, counts = state.compiled_bucket_sums(data, offsets)
+    expected_sums, expected_counts = state.bucket_sums(data, offsets)
+    np.testing.assert_array_equal(counts, expected_counts)
+    np.testing.assert_allclose(sums, expected_sums, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=40), st.just("x" * 300)), max_size=12),
+    st.integers(4, 20),
+    st.integers(0, 2**32 - 1),
+)
+def test_name_ngram_logits_are_identical(names: list[str | None], bits: int, seed: int) -> None:
+    weights = np.random.default_rng(seed).normal(size=1 << bits).astype(np.float32)
+    model = NgramLogit(weights, -0.75)
+    array = pa.array(names, type=pa.large_string())
+    compiled = model(array)
+    with _accel.numpy_only():
+        expected = model(array)
+    assert compiled.tobytes() == expected.tobytes()
+
+
+def test_the_powershell_feature_matrix_is_identical_both_ways() -> None:
+    commands = generate_commands(600, malicious_share=0.4, seed=3).column("command_line")
+    edge = pa.array(["", None, "é" * 3000, "powershell -enc " + "A" * 5000, "\x00\x01`^"])
+    values = pa.concat_arrays(
+        [commands.combine_chunks().cast(pa.large_string()), edge.cast(pa.large_string())]
+    )
+    weights = np.random.default_rng(1).normal(size=1 << 12).astype(np.float32)
+    extractor = PowerShellExtractor().with_wide(WideState(weights, -1.5, 512))
+    compiled = extractor.transform(values).values
+    with _accel.numpy_only():
+        expected = extractor.transform(values).values
+    assert compiled.tobytes() == expected.tobytes()
+
+
+# -- bad calls raise instead of reading or writing out of bounds ------------------------------
+
+
+def kernels() -> ModuleType:
+    return _accel.require()
+
+
+def test_offsets_that_decrease_or_run_past_the_data_are_refused() -> None:
+    data = np.frombuffer(b"abcdef", dtype=np.uint8)
+    stats = (np.zeros(2), np.zeros((2, 8)))
+    class_ids = np.zeros(256, dtype=np.uint8)
+    with pytest.raises(ValueError, match="must not decrease"):
+        kernels().byte_stats(data, np.array([0, 4, 2], dtype=np.int64), class_ids, *stats, 8)
+    with pytest.raises(ValueError, match="past the end"):
+        kernels().byte_stats(data, np.array([0, 4, 9], dtype=np.int64), class_ids, *stats, 8)
+    with pytest.raises(ValueError, match="negative"):
+        kernels().byte_stats(data, np.array([-1, 4, 6], dtype=np.int64), class_ids, *stats, 8)
+    with pytest.raises(ValueError, match="at least one"):
+        kernels().byte_stats(data, np.zeros(0, dtype=np.int64), class_ids, *stats, 8)
+    with pytest.raises(ValueError, match="class id"):
+        kernels().byte_stats(data, np.array([0, 4, 6], dtype=np.int64), class_ids + 9, *stats, 8)
+
+
+def test_outputs_of_the_wrong_size_are_refused() -> None:
+    data = np.frombuffer(b"abcdef", dtype=np.uint8)
+    offsets = np.array([0, 3, 6], dtype=np.int64)
+    sizes, multipliers = np.array([3], np.uint8), np.array([0x9E3779B1], np.uint32)
+    with pytest.raises(ValueError, match="rows x width"):
+        kernels().add_signed_windows(
+            np.zeros((2, 10), np.float32), 10, 4, data, offsets, 3, sizes, multipliers
+        )
+    with pytest.raises(ValueError, match="one multiplier per size"):
+        kernels().add_signed_windows(
+            np.zeros((2, 10), np.float32), 10, 0, data, offsets, 3, sizes, multipliers[:0]
+        )
+    with pytest.raises(ValueError, match="sizes must be 1 to 4"):
+        kernels().add_signed_windows(
+            np.zeros((2, 10), np.float32), 10, 0, data, offsets, 3, sizes + 2, multipliers
+        )
+    with pytest.raises(ValueError, match="one value per row"):
+        kernels().wide_sums(
+            data, offsets, np.zeros(16, np.float32), np.zeros(1), np.zeros(2), 10, 1, 1, 1, 1
+        )
+    with pytest.raises(ValueError, match="power of two"):
+        kernels().wide_sums(
+            data, offsets, np.zeros(15, np.float32), np.zeros(2), np.zeros(2), 10, 1, 1, 1, 1
+        )
+    with pytest.raises(ValueError, match="whole number"):
+        kernels().wide_sums(
+            data, offsets, np.zeros(15, np.uint8), np.zeros(2), np.zeros(2), 10, 1, 1, 1, 1
+        )
+
+
+def test_an_index_out_of_bounds_is_refused_and_nothing_is_written() -> None:
+    values = np.zeros(4, dtype=np.float32)
+    with pytest.raises(IndexError, match="out of bounds"):
+        kernels().scatter_add(values, np.array([0, 4], np.int64), np.array([1.0, 1.0], np.float32))
+    with pytest.raises(IndexError, match="out of bounds"):
+        kernels().scatter_add(values, np.array([0, -1], np.int64), np.array([1.0, 1.0], np.float32))
+    assert values.tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_read_only_outputs_are_refused() -> None:
+    values = np.zeros(4, dtype=np.float32)
+    values.flags.writeable = False
+    with pytest.raises((TypeError, BufferError, ValueError)):
+        kernels().scatter_add(values, np.array([0], np.int64), np.array([1.0], np.float32))
