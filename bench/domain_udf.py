@@ -120,6 +120,7 @@ def stage_profile(bound: Any, values: pa.Array, memo_off: Any) -> list[tuple[str
     ``whole score()`` runs on ``memo_off`` (a binding without the memo: the same batch
     again would be all memo hits); the memo's hit path is timed on its own line.
     """
+    from vigil.features._accel import numpy_only
     from vigil.features.entities import normalize_domains
 
     batch = values.slice(0, 2048)
@@ -140,6 +141,8 @@ def stage_profile(bound: Any, values: pa.Array, memo_off: Any) -> list[tuple[str
     if bound.intel is not None:
         clock("intel lookup", lambda: bound.intel.domain_hits(normalized))
     clock("all features (incl. the two above)", lambda: extractor.transform(batch))
+    with numpy_only():
+        clock("  same, numpy only (compiled kernels off)", lambda: extractor.transform(batch))
     clock("model (onnxruntime)", lambda: model.run(matrix.values))
     clock("whole score()", lambda: memo_off.score(batch))
     bound.score(batch)  # now in the memo
@@ -218,6 +221,12 @@ def lookup_costs(n_listed: int, n_cidrs: int, n_lookups: int, seed: int) -> dict
         "naive_domain_lookup_s": naive_domain_s,
         "naive_ip_lookup_s_extrapolated": naive_ip_s,
     }
+
+
+def _kernels_loaded() -> bool:
+    from vigil.features import _accel
+
+    return _accel.kernels is not None
 
 
 def main() -> None:
@@ -348,6 +357,7 @@ def main() -> None:
     result = {
         "rows": args.rows,
         "distinct_rows": distinct,
+        "compiled_kernels": _kernels_loaded(),
         "rows_per_s": round(rows_per_s, 1),
         "naive_rows_per_s": round(naive_rows_per_s, 1),
         "speedup": round(rows_per_s / naive_rows_per_s, 1),

@@ -48,6 +48,7 @@ def timed(connection: duckdb.DuckDBPyConnection, sql: str) -> float:
 
 def stage_profile(bound, values: pa.Array) -> list[tuple[str, float]]:  # type: ignore[no-untyped-def]
     """Milliseconds per stage for one 2,048-row DuckDB-sized batch of distinct values."""
+    from vigil.features._accel import numpy_only
     from vigil.features.base import distinct
     from vigil.features.normalize import buffers, clean_text, decode_payloads, unwrap_launchers
     from vigil.features.powershell import _Tokens
@@ -74,8 +75,16 @@ def stage_profile(bound, values: pa.Array) -> list[tuple[str, float]]:  # type: 
     analysis = extractor.analyze(uniques)
     clock("tokens + hashing", lambda: _Tokens.of(data, offsets))
     matrix = clock("all features (incl. tokens, stats)", lambda: extractor.features(analysis))
+    with numpy_only():
+        clock("  same, numpy only (compiled kernels off)", lambda: extractor.features(analysis))
     clock("model (onnxruntime)", lambda: bound.scorer.score(matrix.values))
     return stages
+
+
+def _kernels_loaded() -> bool:
+    from vigil.features import _accel
+
+    return _accel.kernels is not None
 
 
 def main() -> None:
@@ -219,6 +228,7 @@ def main() -> None:
                 "memo_size": memo.capacity,
                 "distinct_share": round(distinct_share, 4),
                 "threads": 1,
+                "compiled_kernels": _kernels_loaded(),
                 "max_abs_diff_vs_naive": check,
                 "stage_ms": {name: round(ms, 3) for name, ms in stages},
             }
