@@ -51,7 +51,7 @@ def stage_profile(bound, values: pa.Array) -> list[tuple[str, float]]:  # type: 
     from vigil.features._accel import numpy_only
     from vigil.features.base import distinct
     from vigil.features.normalize import buffers, clean_text, decode_payloads, unwrap_launchers
-    from vigil.features.powershell import _Tokens
+    from vigil.features.powershell import add_token_ngrams
 
     extractor = bound.extractor_for(bound.scorer.current())
     batch = values.slice(0, 2048)
@@ -73,7 +73,17 @@ def stage_profile(bound, values: pa.Array) -> list[tuple[str, float]]:  # type: 
     data, offsets = buffers(lowered)
     clock("IOC matching (Aho-Corasick)", lambda: extractor.catalog.matcher.count(data, offsets))
     analysis = extractor.analyze(uniques)
-    clock("tokens + hashing", lambda: _Tokens.of(data, offsets))
+    n_gram_column = extractor.spec.names.index("ngram:0000")
+    clock(
+        "tokens + hashed token n-grams",
+        lambda: add_token_ngrams(
+            np.zeros((len(batch), extractor.spec.width), dtype=np.float32),
+            n_gram_column,
+            extractor.buckets,
+            data,
+            offsets,
+        ),
+    )
     matrix = clock("all features (incl. tokens, stats)", lambda: extractor.features(analysis))
     with numpy_only():
         clock("  same, numpy only (compiled kernels off)", lambda: extractor.features(analysis))

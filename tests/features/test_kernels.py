@@ -8,6 +8,7 @@ bit for bit; the wide part's sums add in another order and agree to 1e-12.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from types import ModuleType
 
@@ -65,6 +66,46 @@ def test_signed_character_columns_are_identical(
     with _accel.numpy_only():
         powershell._add_char_ngrams(expected, column, data, offsets, buckets)
     assert compiled.tobytes() == expected.tobytes()
+
+
+token_rows = st.lists(
+    st.one_of(
+        st.binary(max_size=60),
+        st.text(alphabet="ab_9 é()", max_size=40).map(str.encode),
+        # tokens around BLAKE2b's 128-byte block, and base64-looking ones
+        st.sampled_from([127, 128, 129, 256, 257, 20, 19]).map(lambda k: b"x" * k + b" q0"),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(token_rows, st.sampled_from([1, 7, 64, 1024]), st.integers(0, 3))
+def test_token_ngrams_and_statistics_are_identical(
+    rows: list[bytes], buckets: int, column: int
+) -> None:
+    data, offsets = as_buffers(rows)
+    width = column + buckets + 2
+    compiled = np.zeros((len(rows), width), dtype=np.float32)
+    stats = powershell.add_token_ngrams(compiled, column, buckets, data, offsets)
+    expected = np.zeros_like(compiled)
+    with _accel.numpy_only():
+        expected_stats = powershell.add_token_ngrams(expected, column, buckets, data, offsets)
+    assert compiled.tobytes() == expected.tobytes()
+    for name in ("per_row", "longest", "mean_length", "base64_bytes"):
+        assert getattr(stats, name).tobytes() == getattr(expected_stats, name).tobytes(), name
+
+
+def test_a_long_token_hashes_as_blake2b_over_several_blocks() -> None:
+    rows = [b"a" * 5000, b"b" * 128]
+    data, offsets = as_buffers(rows)
+    compiled = np.zeros((2, 1 << 16), dtype=np.float32)
+    powershell.add_token_ngrams(compiled, 0, 1 << 16, data, offsets)
+    for r, row in enumerate(rows):
+        digest = int.from_bytes(hashlib.blake2b(row, digest_size=8).digest(), "little")
+        sign = -1.0 if digest >> 63 else 1.0
+        assert compiled[r, digest & 0xFFFF] == sign
+        assert np.count_nonzero(compiled[r]) == 1
 
 
 @settings(max_examples=200, deadline=None)
@@ -174,6 +215,16 @@ def test_outputs_of_the_wrong_size_are_refused() -> None:
     with pytest.raises(ValueError, match="sizes must be 1 to 4"):
         kernels().add_signed_windows(
             np.zeros((2, 10), np.float32), 10, 0, data, offsets, 3, sizes + 2, multipliers
+        )
+    stats = [np.zeros(2) for _ in range(4)]
+    flags = np.ones(256, dtype=np.uint8)
+    with pytest.raises(ValueError, match="bucket block"):
+        kernels().token_ngrams(
+            data, offsets, flags, np.zeros((2, 10), np.float32), 10, 4, 8, *stats
+        )
+    with pytest.raises(ValueError, match="256 token flags"):
+        kernels().token_ngrams(
+            data, offsets, flags[:255], np.zeros((2, 10), np.float32), 10, 0, 8, *stats
         )
     with pytest.raises(ValueError, match="one value per row"):
         kernels().wide_sums(

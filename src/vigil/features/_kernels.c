@@ -501,6 +501,340 @@ done:
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* token_ngrams(data, offsets, token_byte, values, width, column, buckets,                */
+/*              per_row, longest, total_length, base64_bytes)                           */
+/*                                                                                      */
+/* PowerShell's word tokens: a row split at every run of bytes token_byte does not mark, */
+/* as Arrow's ascii_split_whitespace splits (a row that starts or ends with a separator   */
+/* has an empty first or last token; an empty row is one empty token). Per row: how many,*/
+/* the longest, their total length, and the bytes of tokens that look like base64 (at     */
+/* least 20 bytes, all [a-z0-9]). Each token hashes to the first 8 bytes of its           */
+/* BLAKE2b-64 digest (little-endian), as hashlib.blake2b(token, digest_size=8) gives;     */
+/* consecutive tokens make a bigram fmix64(h1 * 31 + h2). Every unigram, then every       */
+/* bigram, adds +-1/sqrt(tokens in the row) to values[row, column + hash mod buckets],    */
+/* negative when the hash's top bit is set: per cell the order the numpy version adds in. */
+/* Digests are computed once per distinct token of the batch (a small hash table).        */
+
+static const uint64_t blake2b_iv[8] = {
+    0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL, 0x3c6ef372fe94f82bULL,
+    0xa54ff53a5f1d36f1ULL, 0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL,
+    0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL,
+};
+
+static const uint8_t blake2b_sigma[12][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+    {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4},
+    {7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
+    {9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13},
+    {2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
+    {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11},
+    {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
+    {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5},
+    {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+};
+
+static inline uint64_t rotr64(uint64_t x, int n) { return (x >> n) | (x << (64 - n)); }
+
+static inline uint64_t load64_le(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+#define BLAKE2B_G(a, b, c, d, x, y)                                                          \
+    do {                                                                                     \
+        v[a] = v[a] + v[b] + (x);                                                            \
+        v[d] = rotr64(v[d] ^ v[a], 32);                                                      \
+        v[c] = v[c] + v[d];                                                                  \
+        v[b] = rotr64(v[b] ^ v[c], 24);                                                      \
+        v[a] = v[a] + v[b] + (y);                                                            \
+        v[d] = rotr64(v[d] ^ v[a], 16);                                                      \
+        v[c] = v[c] + v[d];                                                                  \
+        v[b] = rotr64(v[b] ^ v[c], 63);                                                      \
+    } while (0)
+
+static void blake2b_compress(uint64_t h[8], const uint8_t block[128], uint64_t counter,
+                             int last)
+{
+    uint64_t v[16], m[16];
+    for (int i = 0; i < 16; i++) {
+        m[i] = load64_le(block + 8 * i);
+    }
+    for (int i = 0; i < 8; i++) {
+        v[i] = h[i];
+        v[i + 8] = blake2b_iv[i];
+    }
+    v[12] ^= counter; /* the high word of the 128-bit counter stays 0: tokens are short */
+    if (last) {
+        v[14] = ~v[14];
+    }
+    for (int r = 0; r < 12; r++) {
+        const uint8_t *s = blake2b_sigma[r];
+        BLAKE2B_G(0, 4, 8, 12, m[s[0]], m[s[1]]);
+        BLAKE2B_G(1, 5, 9, 13, m[s[2]], m[s[3]]);
+        BLAKE2B_G(2, 6, 10, 14, m[s[4]], m[s[5]]);
+        BLAKE2B_G(3, 7, 11, 15, m[s[6]], m[s[7]]);
+        BLAKE2B_G(0, 5, 10, 15, m[s[8]], m[s[9]]);
+        BLAKE2B_G(1, 6, 11, 12, m[s[10]], m[s[11]]);
+        BLAKE2B_G(2, 7, 8, 13, m[s[12]], m[s[13]]);
+        BLAKE2B_G(3, 4, 9, 14, m[s[14]], m[s[15]]);
+    }
+    for (int i = 0; i < 8; i++) {
+        h[i] ^= v[i] ^ v[i + 8];
+    }
+}
+
+/* BLAKE2b with an 8-byte digest, no key (RFC 7693): the digest's bytes as a
+ * little-endian word, which is the first state word. */
+static uint64_t blake2b_64(const uint8_t *data, size_t length)
+{
+    uint64_t h[8];
+    uint8_t block[128];
+    memcpy(h, blake2b_iv, sizeof(h));
+    h[0] ^= 0x01010000ULL ^ 8ULL; /* depth 1, fanout 1, no key, 8-byte digest */
+    size_t done = 0;
+    while (length - done > 128) {
+        blake2b_compress(h, data + done, (uint64_t)(done + 128), 0);
+        done += 128;
+    }
+    memset(block, 0, sizeof(block));
+    memcpy(block, data + done, length - done);
+    blake2b_compress(h, block, (uint64_t)length, 1);
+    return h[0];
+}
+
+static inline uint64_t fmix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+/* The batch's distinct tokens and their digests: open addressing on FNV-1a. */
+typedef struct {
+    const uint8_t *bytes;
+    uint64_t key;    /* FNV-1a of the bytes; 0 marks an empty slot (keys are made odd) */
+    uint64_t digest; /* blake2b_64 of the bytes */
+    int64_t length;
+} token_slot;
+
+typedef struct {
+    token_slot *slots;
+    size_t mask, used;
+} token_table;
+
+static int token_table_init(token_table *table, size_t capacity)
+{
+    table->slots = (token_slot *)calloc(capacity, sizeof(token_slot));
+    table->mask = capacity - 1;
+    table->used = 0;
+    return table->slots == NULL ? -1 : 0;
+}
+
+static token_slot *token_table_find(token_table *table, const uint8_t *bytes, int64_t length,
+                                    uint64_t key)
+{
+    size_t i = (size_t)(key >> 7) & table->mask;
+    for (;;) {
+        token_slot *slot = &table->slots[i];
+        if (slot->key == 0) {
+            return slot;
+        }
+        if (slot->key == key && slot->length == length &&
+            memcmp(slot->bytes, bytes, (size_t)length) == 0) {
+            return slot;
+        }
+        i = (i + 1) & table->mask;
+    }
+}
+
+static int token_table_grow(token_table *table)
+{
+    token_table bigger;
+    if (token_table_init(&bigger, (table->mask + 1) * 2)) {
+        return -1;
+    }
+    for (size_t i = 0; i <= table->mask; i++) {
+        token_slot *old = &table->slots[i];
+        if (old->key != 0) {
+            *token_table_find(&bigger, old->bytes, old->length, old->key) = *old;
+            bigger.used++;
+        }
+    }
+    free(table->slots);
+    *table = bigger;
+    return 0;
+}
+
+/* The digest of one token, computed the first time the batch shows it; 0 on no memory. */
+static int token_digest(token_table *table, const uint8_t *bytes, int64_t length,
+                        uint64_t *digest)
+{
+    uint64_t key = 0xcbf29ce484222325ULL;
+    for (int64_t i = 0; i < length; i++) {
+        key = (key ^ bytes[i]) * 0x100000001b3ULL;
+    }
+    key |= 1;
+    token_slot *slot = token_table_find(table, bytes, length, key);
+    if (slot->key == 0) {
+        if (2 * (table->used + 1) > table->mask + 1) {
+            if (token_table_grow(table)) {
+                return -1;
+            }
+            slot = token_table_find(table, bytes, length, key);
+        }
+        slot->bytes = bytes;
+        slot->length = length;
+        slot->key = key;
+        slot->digest = blake2b_64(bytes, (size_t)length);
+        table->used++;
+    }
+    *digest = slot->digest;
+    return 0;
+}
+
+static PyObject *token_ngrams(PyObject *self, PyObject *args)
+{
+    Py_buffer data = {0}, offsets = {0}, token_byte = {0}, values = {0};
+    Py_buffer per_row = {0}, longest = {0}, total_length = {0}, base64_bytes = {0};
+    Py_ssize_t width, column, buckets;
+    PyObject *result = NULL;
+    token_table table = {0};
+    float *block = NULL;
+    uint64_t *row_hashes = NULL;
+    int failed = 0;
+
+    if (!PyArg_ParseTuple(args, "y*y*y*w*nnnw*w*w*w*", &data, &offsets, &token_byte, &values,
+                          &width, &column, &buckets, &per_row, &longest, &total_length,
+                          &base64_bytes)) {
+        return NULL;
+    }
+    if (check_buffer(&offsets, 8, "offsets") || check_buffer(&values, 4, "values") ||
+        check_buffer(&per_row, 8, "per_row") || check_buffer(&longest, 8, "longest") ||
+        check_buffer(&total_length, 8, "total_length") ||
+        check_buffer(&base64_bytes, 8, "base64_bytes")) {
+        goto done;
+    }
+    Py_ssize_t n_offsets = offsets.len / 8;
+    const int64_t *off = (const int64_t *)offsets.buf;
+    if (check_offsets(off, n_offsets, data.len)) {
+        goto done;
+    }
+    Py_ssize_t n = n_offsets - 1;
+    if (token_byte.len != 256 || buckets < 1 || width < 1 || values.len / 4 != n * width ||
+        column < 0 || column + buckets > width || per_row.len / 8 != n ||
+        longest.len / 8 != n || total_length.len / 8 != n || base64_bytes.len / 8 != n) {
+        PyErr_SetString(PyExc_ValueError,
+                        "need 256 token flags, values of rows x width holding the bucket "
+                        "block, and one statistic per row");
+        goto done;
+    }
+    Py_ssize_t longest_row = 0;
+    for (Py_ssize_t r = 0; r < n; r++) {
+        if (off[r + 1] - off[r] > longest_row) {
+            longest_row = off[r + 1] - off[r];
+        }
+    }
+    block = (float *)malloc((size_t)buckets * sizeof(float));
+    row_hashes = (uint64_t *)malloc(((size_t)longest_row / 2 + 2) * sizeof(uint64_t));
+    if (block == NULL || row_hashes == NULL || token_table_init(&table, 4096)) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    {
+        const uint8_t *bytes = (const uint8_t *)data.buf;
+        const uint8_t *is_token = (const uint8_t *)token_byte.buf;
+        float *out = (float *)values.buf;
+        double *out_count = (double *)per_row.buf, *out_longest = (double *)longest.buf;
+        double *out_total = (double *)total_length.buf, *out_b64 = (double *)base64_bytes.buf;
+        const int power_of_two = (buckets & (buckets - 1)) == 0;
+        const uint64_t n_buckets = (uint64_t)buckets;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t r = 0; r < n && !failed; r++) {
+            const uint8_t *row = bytes + off[r];
+            int64_t length = off[r + 1] - off[r];
+            int64_t count = 0, longest_token = 0, total = 0, base64_total = 0;
+            int64_t i = 0;
+            for (;;) {
+                /* One piece: the token bytes up to the next separator, maybe none. */
+                int64_t start = i;
+                int plain = 1; /* only [a-z0-9] so far */
+                while (i < length && is_token[row[i]]) {
+                    uint8_t b = row[i];
+                    plain &= (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9');
+                    i++;
+                }
+                int64_t token_length = i - start;
+                if (token_digest(&table, row + start, token_length, &row_hashes[count])) {
+                    failed = 1;
+                    break;
+                }
+                count++;
+                total += token_length;
+                longest_token = token_length > longest_token ? token_length : longest_token;
+                base64_total += (plain && token_length >= 20) ? token_length : 0;
+                if (i == length) {
+                    break;
+                }
+                while (i < length && !is_token[row[i]]) { /* a run of separators */
+                    i++;
+                }
+            }
+            out_count[r] = (double)count;
+            out_longest[r] = (double)longest_token;
+            out_total[r] = (double)total;
+            out_b64[r] = (double)base64_total;
+            if (count == 0) {
+                continue;
+            }
+            float scale = (float)(1.0 / sqrt((double)count));
+            const float signed_scale[2] = {scale, -scale};
+            memset(block, 0, (size_t)buckets * sizeof(float));
+            for (int64_t t = 0; t < 2 * count - 1; t++) {
+                /* the unigrams in order, then the bigrams in order */
+                uint64_t gram = t < count ? row_hashes[t]
+                                          : fmix64(row_hashes[t - count] * 31ULL +
+                                                   row_hashes[t - count + 1]);
+                uint64_t bucket = power_of_two ? (gram & (n_buckets - 1)) : (gram % n_buckets);
+                block[bucket] += signed_scale[gram >> 63];
+            }
+            float *line = out + r * width + column;
+            for (Py_ssize_t b = 0; b < buckets; b++) {
+                line[b] += block[b];
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    free(table.slots);
+    free(block);
+    free(row_hashes);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&token_byte);
+    PyBuffer_Release(&values);
+    PyBuffer_Release(&per_row);
+    PyBuffer_Release(&longest);
+    PyBuffer_Release(&total_length);
+    PyBuffer_Release(&base64_bytes);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------ */
 
 static PyMethodDef kernel_methods[] = {
     {"wide_sums", wide_sums, METH_VARARGS,
@@ -509,6 +843,8 @@ static PyMethodDef kernel_methods[] = {
      "Add signed, scaled hashed k-byte windows of each row to its columns."},
     {"scatter_add", scatter_add, METH_VARARGS, "values[index[i]] += weights[i], in order."},
     {"byte_stats", byte_stats, METH_VARARGS, "Per row, byte entropy and byte-class counts."},
+    {"token_ngrams", token_ngrams, METH_VARARGS,
+     "Per row, word-token statistics; adds signed hashed token uni- and bigrams."},
     {"framed_window_sums", framed_window_sums, METH_VARARGS,
      "Per framed row, the summed weights of its 1-4-gram buckets and their number."},
     {NULL, NULL, 0, NULL},

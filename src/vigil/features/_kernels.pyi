@@ -52,3 +52,17 @@ def framed_window_sums(
     windows: NDArray[np.float64],
     /,
 ) -> None: ...
+def token_ngrams(
+    data: NDArray[np.uint8],
+    offsets: NDArray[np.int64],
+    token_byte: NDArray[np.uint8],
+    values: NDArray[np.float32],
+    width: int,
+    column: int,
+    buckets: int,
+    per_row: NDArray[np.float64],
+    longest: NDArray[np.float64],
+    total_length: NDArray[np.float64],
+    base64_bytes: NDArray[np.float64],
+    /,
+) -> None: ...

@@ -69,6 +69,7 @@ _TOKEN_BYTE = np.zeros(256, dtype=bool)
 for _c in b"abcdefghijklmnopqrstuvwxyz0123456789_":
     _TOKEN_BYTE[_c] = True
 _TOKEN_BYTE[0x80:] = True  # non-ASCII letters stay inside their word
+_TOKEN_FLAG = _TOKEN_BYTE.astype(np.uint8)
 #: Maps every byte that is not part of a token to a space, for Arrow's whitespace split.
 _TOKEN_VIEW = np.where(_TOKEN_BYTE, np.arange(256), 0x20).astype(np.uint8)
 #: A token that looks like a piece of base64 (letters and digits mixed, long).
@@ -275,6 +276,11 @@ class PowerShellExtractor:
         fitted._wide = wide
         return fitted
 
+    @cached_property
+    def _ngram_column(self) -> int:
+        """Index of the first hashed token n-gram column."""
+        return self.spec.names.index("ngram:0000")
+
     @property
     def wide_column(self) -> int:
         """Index of ``wide_logit`` in the feature matrix: the last column."""
@@ -334,7 +340,8 @@ class PowerShellExtractor:
     def features(self, analysis: Analysis) -> FeatureMatrix:
         n = len(analysis)
         data, offsets = analysis.content_data, analysis.content_offsets
-        tokens = _Tokens.of(data, offsets)
+        values = np.zeros((n, self.spec.width), dtype=np.float32)
+        tokens = add_token_ngrams(values, self._ngram_column, self.buckets, data, offsets)
         counts = analysis.counts.astype(np.float32)
         n_tokens = np.maximum(tokens.per_row, 1).astype(np.float32)[:, None]
 
@@ -353,12 +360,10 @@ class PowerShellExtractor:
             distinct,
             stats,
         )
-        values = np.zeros((n, self.spec.width), dtype=np.float32)
         column = 0
         for block in blocks:
             values[:, column : column + block.shape[1]] = block
             column += block.shape[1]
-        tokens.add_hashed(values, column, self.buckets)
         _add_char_ngrams(values, column + self.buckets, data, offsets, self.char_buckets)
         if self._wide is not None:
             values[:, self.wide_column] = self._wide.logits(data, offsets)
@@ -368,7 +373,7 @@ class PowerShellExtractor:
     def _statistics(
         self,
         analysis: Analysis,
-        tokens: _Tokens,
+        tokens: TokenStats,
         present: NDArray[np.float32],
         by_category: NDArray[np.float32],
     ) -> NDArray[np.float32]:
@@ -427,19 +432,67 @@ class PowerShellExtractor:
 
 
 @dataclass(frozen=True)
+class TokenStats:
+    """Per row of a normalized batch: its word tokens' number and lengths."""
+
+    per_row: NDArray[np.float64]
+    longest: NDArray[np.float64]
+    mean_length: NDArray[np.float64]
+    base64_bytes: NDArray[np.float64]  # bytes in tokens of 20+ letters and digits only
+
+
+def add_token_ngrams(
+    values: NDArray[np.float32],
+    column: int,
+    buckets: int,
+    data: NDArray[np.uint8],
+    offsets: NDArray[np.int64],
+) -> TokenStats:
+    """Add each row's signed hashed token uni- and bigrams to ``values``; its token stats.
+
+    Tokens are the pieces of the row split at each run of bytes other than ``[a-z0-9_]``
+    and non-ASCII, as Arrow's ``ascii_split_whitespace`` splits: a row that starts or ends
+    with a separator has an empty first or last token, an empty row one empty token (the
+    trained models saw them so). Each hashes as a string
+    (the first 8 bytes of its BLAKE2b digest), a bigram mixes two by MurmurHash's
+    finalizer, and every n-gram adds +-1/sqrt(tokens in the row) to the column it hashes
+    to, from ``column`` on (the block must be zero). The compiled kernel does it in one
+    pass per row; the numpy twin is :class:`_Tokens`.
+    """
+    n = len(offsets) - 1
+    if _accel.kernels is None:
+        tokens = _Tokens.of(data, offsets)
+        tokens.add_hashed(values, column, buckets)
+        return tokens.stats
+    per_row, longest, total, base64_bytes = (np.empty(n, dtype=np.float64) for _ in range(4))
+    _accel.kernels.token_ngrams(
+        np.ascontiguousarray(data, dtype=np.uint8),
+        np.ascontiguousarray(offsets, dtype=np.int64),
+        _TOKEN_FLAG,
+        values,
+        values.shape[1],
+        column,
+        buckets,
+        per_row,
+        longest,
+        total,
+        base64_bytes,
+    )
+    return TokenStats(per_row, longest, total / np.maximum(per_row, 1.0), base64_bytes)
+
+
+@dataclass(frozen=True)
 class _Tokens:
     """Word tokens of a normalized batch: their rows and 64-bit hashes.
 
     Tokens are split by Arrow; only the batch's distinct tokens are hashed and measured
-    (a few thousand per 2,048 rows), then broadcast back with ``take``.
+    (a few thousand per 2,048 rows), then broadcast back with ``take``. The numpy twin of
+    the compiled ``token_ngrams`` kernel (see :func:`add_token_ngrams`).
     """
 
     row: NDArray[np.int64]
     hash: NDArray[np.uint64]
-    per_row: NDArray[np.float64]
-    longest: NDArray[np.float64]
-    mean_length: NDArray[np.float64]
-    base64_bytes: NDArray[np.float64]
+    stats: TokenStats
 
     @classmethod
     def of(cls, data: NDArray[np.uint8], offsets: NDArray[np.int64]) -> _Tokens:
@@ -451,7 +504,8 @@ class _Tokens:
         per_row = per_row_int.astype(np.float64)
         if len(flat) == 0:
             zeros = np.zeros(n, dtype=np.float64)
-            return cls(row, np.zeros(0, dtype=np.uint64), per_row, zeros, zeros, zeros)
+            stats = TokenStats(per_row, zeros, zeros, zeros)
+            return cls(row, np.zeros(0, dtype=np.uint64), stats)
         encoded = pc.dictionary_encode(flat)
         distinct = encoded.dictionary
         index = np.asarray(encoded.indices, dtype=np.int64)
@@ -465,14 +519,8 @@ class _Tokens:
         base64_bytes = np.bincount(
             row, weights=np.where(looks_base64[index], lengths, 0.0), minlength=n
         ).astype(np.float64, copy=False)
-        return cls(
-            row,
-            distinct_hash[index],
-            per_row,
-            longest,
-            total / np.maximum(per_row, 1.0),
-            base64_bytes,
-        )
+        stats = TokenStats(per_row, longest, total / np.maximum(per_row, 1.0), base64_bytes)
+        return cls(row, distinct_hash[index], stats)
 
     def add_hashed(self, values: NDArray[np.float32], column: int, buckets: int) -> None:
         """Add signed unigram + bigram counts, scaled by 1/sqrt(tokens), to ``values``.
@@ -489,7 +537,7 @@ class _Tokens:
         grams = np.concatenate([self.hash, bigrams])
         rows = np.concatenate([self.row, self.row[1:][same_row]])
         sign = np.where((grams >> np.uint64(63)) == 1, -1.0, 1.0).astype(np.float32)
-        scale = (1.0 / np.sqrt(np.maximum(self.per_row, 1.0))).astype(np.float32)
+        scale = (1.0 / np.sqrt(np.maximum(self.stats.per_row, 1.0))).astype(np.float32)
         _scatter_add(values, rows, column + _bucket(grams, buckets), sign * scale[rows])
 
 
