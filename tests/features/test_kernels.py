@@ -23,7 +23,9 @@ from vigil.datasets.powershell import generate_commands
 from vigil.features import _accel, powershell
 from vigil.features._charhash import NgramLogit
 from vigil.features._wide import WideState
+from vigil.features.catalog import Catalog
 from vigil.features.powershell import PowerShellExtractor, byte_statistics
+from vigil.testing.strategies import command_lines
 
 pytestmark = pytest.mark.skipif(
     _accel.kernels is None,
@@ -163,6 +165,33 @@ def test_name_ngram_logits_are_identical(names: list[str | None], bits: int, see
     assert compiled.tobytes() == expected.tobytes()
 
 
+ioc_rows = st.lists(
+    st.one_of(
+        command_lines().map(lambda text: text.lower().encode()),
+        st.lists(
+            st.sampled_from(
+                ["iex", "iex(", "mimikatz", "invoke-mimikatz", "-e", "-ep bypass", "x", " "]
+            ),
+            max_size=12,
+        ).map(lambda parts: "".join(parts).encode()),
+        st.binary(max_size=30),
+    ),
+    max_size=10,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ioc_rows)
+def test_indicator_counts_are_identical(rows: list[bytes]) -> None:
+    matcher = Catalog.load().matcher
+    data, offsets = as_buffers(rows)
+    compiled = matcher.count(data, offsets)
+    with _accel.numpy_only():
+        expected = matcher.count(data, offsets)
+    assert compiled.dtype == expected.dtype
+    np.testing.assert_array_equal(compiled, expected)
+
+
 def test_the_powershell_feature_matrix_is_identical_both_ways() -> None:
     commands = generate_commands(600, malicious_share=0.4, seed=3).column("command_line")
     edge = pa.array(["", None, "é" * 3000, "powershell -enc " + "A" * 5000, "\x00\x01`^"])
@@ -238,6 +267,32 @@ def test_outputs_of_the_wrong_size_are_refused() -> None:
         kernels().wide_sums(
             data, offsets, np.zeros(15, np.uint8), np.zeros(2), np.zeros(2), 10, 1, 1, 1, 1
         )
+
+
+def test_hits_outside_the_text_or_across_rows_are_refused() -> None:
+    data = np.frombuffer(b"abcdef", dtype=np.uint8)
+    offsets = np.array([0, 3, 6], dtype=np.int64)  # joined with a NUL: "abc\0def"
+    flags = np.zeros(256, dtype=np.uint8)
+
+    def count(start: int, end: int, indicator: int = 0) -> None:
+        kernels().indicator_counts(
+            data,
+            offsets,
+            np.array([start], np.int64),
+            np.array([end], np.int64),
+            np.array([indicator], np.int64),
+            np.zeros(2, np.uint8),
+            flags,
+            np.zeros((2, 2), np.int32),
+        )
+
+    count(4, 6)  # "def" in row 1
+    with pytest.raises(ValueError, match="outside the text"):
+        count(4, 7)
+    with pytest.raises(ValueError, match="names no indicator"):
+        count(0, 1, indicator=2)
+    with pytest.raises(ValueError, match="across two rows"):
+        count(2, 4)
 
 
 def test_an_index_out_of_bounds_is_refused_and_nothing_is_written() -> None:

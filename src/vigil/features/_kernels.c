@@ -835,6 +835,194 @@ done:
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* indicator_counts(data, offsets, starts, ends, indicators, word, identifier, counts)   */
+/*                                                                                      */
+/* The IOC matcher's hits turned into counts per (row, indicator). Hits come from         */
+/* scanning the rows joined by one NUL each (row r starts at offsets[r] + r there), with  */
+/* inclusive ends. A hit of a word indicator (word[i] set) counts only with no identifier */
+/* byte right before or after it inside its row; overlapping hits of one indicator in one */
+/* row count once (intervals chained by overlap are one hit). counts is rows x            */
+/* indicators int32 and must be zero on entry: only cells with hits are written, so the   */
+/* pages of an np.zeros matrix without hits are never touched. Hits are bucketed by row   */
+/* (a counting sort), then each row's are sorted by (indicator, start, longest first).    */
+
+typedef struct {
+    int64_t indicator, start, end;
+} interval;
+
+static int interval_order(const void *a, const void *b)
+{
+    const interval *x = (const interval *)a, *y = (const interval *)b;
+    if (x->indicator != y->indicator) {
+        return x->indicator < y->indicator ? -1 : 1;
+    }
+    if (x->start != y->start) {
+        return x->start < y->start ? -1 : 1;
+    }
+    if (x->end != y->end) {
+        return x->end > y->end ? -1 : 1; /* longer first, as the numpy version sorts */
+    }
+    return 0;
+}
+
+static void sort_intervals(interval *items, Py_ssize_t count)
+{
+    if (count > 24) {
+        qsort(items, (size_t)count, sizeof(interval), interval_order);
+        return;
+    }
+    for (Py_ssize_t i = 1; i < count; i++) { /* insertion sort: a row has few hits */
+        interval item = items[i];
+        Py_ssize_t j = i;
+        while (j > 0 && interval_order(&items[j - 1], &item) > 0) {
+            items[j] = items[j - 1];
+            j--;
+        }
+        items[j] = item;
+    }
+}
+
+static PyObject *indicator_counts(PyObject *self, PyObject *args)
+{
+    Py_buffer data = {0}, offsets = {0}, starts = {0}, ends = {0}, indicators = {0};
+    Py_buffer word = {0}, identifier = {0}, counts = {0};
+    PyObject *result = NULL;
+    int64_t *row_of = NULL, *first = NULL, *filled = NULL;
+    interval *placed = NULL;
+
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*w*", &data, &offsets, &starts, &ends,
+                          &indicators, &word, &identifier, &counts)) {
+        return NULL;
+    }
+    if (check_buffer(&offsets, 8, "offsets") || check_buffer(&starts, 8, "starts") ||
+        check_buffer(&ends, 8, "ends") || check_buffer(&indicators, 8, "indicators") ||
+        check_buffer(&counts, 4, "counts")) {
+        goto done;
+    }
+    Py_ssize_t n_offsets = offsets.len / 8;
+    const int64_t *off = (const int64_t *)offsets.buf;
+    if (check_offsets(off, n_offsets, data.len)) {
+        goto done;
+    }
+    Py_ssize_t n = n_offsets - 1, n_hits = starts.len / 8, n_indicators = word.len;
+    if (ends.len / 8 != n_hits || indicators.len / 8 != n_hits || identifier.len != 256 ||
+        n_indicators < 1 || counts.len / 4 != n * n_indicators) {
+        PyErr_SetString(PyExc_ValueError,
+                        "need starts, ends and indicators of one length, 256 identifier "
+                        "flags and counts of rows x indicators");
+        goto done;
+    }
+    const int64_t *hit_start = (const int64_t *)starts.buf, *hit_end = (const int64_t *)ends.buf;
+    const int64_t *hit_indicator = (const int64_t *)indicators.buf;
+    const int64_t text_length = n > 0 ? (int64_t)data.len + n - 1 : 0;
+    for (Py_ssize_t h = 0; h < n_hits; h++) {
+        if (hit_indicator[h] < 0 || hit_indicator[h] >= n_indicators || hit_start[h] < 0 ||
+            hit_start[h] > hit_end[h] || hit_end[h] >= text_length) {
+            PyErr_SetString(PyExc_ValueError, "a hit lies outside the text or names no indicator");
+            goto done;
+        }
+    }
+    row_of = (int64_t *)malloc(((size_t)n_hits + 1) * sizeof(int64_t));
+    first = (int64_t *)calloc((size_t)n + 1, sizeof(int64_t));
+    filled = (int64_t *)calloc((size_t)n + 1, sizeof(int64_t));
+    placed = (interval *)malloc(((size_t)n_hits + 1) * sizeof(interval));
+    if (row_of == NULL || first == NULL || filled == NULL || placed == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    {
+        const uint8_t *bytes = (const uint8_t *)data.buf;
+        const uint8_t *is_word = (const uint8_t *)word.buf;
+        const uint8_t *is_identifier = (const uint8_t *)identifier.buf;
+        int32_t *out = (int32_t *)counts.buf;
+        int across = 0;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t h = 0; h < n_hits && !across; h++) {
+            /* The row: the last r with offsets[r] + r <= end. */
+            Py_ssize_t lo = 0, hi = n - 1;
+            while (lo < hi) {
+                Py_ssize_t mid = lo + (hi - lo + 1) / 2;
+                if (off[mid] + mid <= hit_end[h]) {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            Py_ssize_t r = lo;
+            int64_t start = hit_start[h] - r, end = hit_end[h] - r;
+            row_of[h] = -1;
+            if (start < off[r] || end >= off[r + 1]) {
+                across = 1; /* the NUL between rows is in no pattern */
+                break;
+            }
+            if (is_word[hit_indicator[h]]) {
+                uint8_t before = start > off[r] ? bytes[start - 1] : ' ';
+                uint8_t after = end + 1 < off[r + 1] ? bytes[end + 1] : ' ';
+                if (is_identifier[before] || is_identifier[after]) {
+                    continue;
+                }
+            }
+            row_of[h] = r;
+            first[r + 1]++;
+        }
+        if (!across) {
+            for (Py_ssize_t r = 0; r < n; r++) {
+                first[r + 1] += first[r];
+            }
+            for (Py_ssize_t h = 0; h < n_hits; h++) {
+                int64_t r = row_of[h];
+                if (r >= 0) {
+                    interval *item = &placed[first[r] + filled[r]++];
+                    item->indicator = hit_indicator[h];
+                    item->start = hit_start[h] - r;
+                    item->end = hit_end[h] - r;
+                }
+            }
+            for (Py_ssize_t r = 0; r < n; r++) {
+                Py_ssize_t size = (Py_ssize_t)(first[r + 1] - first[r]);
+                if (size == 0) {
+                    continue;
+                }
+                interval *items = placed + first[r];
+                sort_intervals(items, size);
+                int32_t *row_counts = out + r * n_indicators;
+                int64_t reach = -1;
+                for (Py_ssize_t i = 0; i < size; i++) {
+                    int fresh = i == 0 || items[i].indicator != items[i - 1].indicator ||
+                                items[i].start > reach;
+                    if (i == 0 || items[i].indicator != items[i - 1].indicator) {
+                        reach = items[i].end;
+                    } else if (items[i].end > reach) {
+                        reach = items[i].end;
+                    }
+                    row_counts[items[i].indicator] += fresh;
+                }
+            }
+        }
+        Py_END_ALLOW_THREADS
+        if (across) {
+            PyErr_SetString(PyExc_ValueError, "a hit runs across two rows");
+            goto done;
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    free(row_of);
+    free(first);
+    free(filled);
+    free(placed);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&starts);
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&indicators);
+    PyBuffer_Release(&word);
+    PyBuffer_Release(&identifier);
+    PyBuffer_Release(&counts);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------ */
 
 static PyMethodDef kernel_methods[] = {
     {"wide_sums", wide_sums, METH_VARARGS,
@@ -845,6 +1033,8 @@ static PyMethodDef kernel_methods[] = {
     {"byte_stats", byte_stats, METH_VARARGS, "Per row, byte entropy and byte-class counts."},
     {"token_ngrams", token_ngrams, METH_VARARGS,
      "Per row, word-token statistics; adds signed hashed token uni- and bigrams."},
+    {"indicator_counts", indicator_counts, METH_VARARGS,
+     "Per row and indicator, the IOC matcher's hits counted (word bounds, overlaps once)."},
     {"framed_window_sums", framed_window_sums, METH_VARARGS,
      "Per framed row, the summed weights of its 1-4-gram buckets and their number."},
     {NULL, NULL, 0, NULL},

@@ -66,3 +66,14 @@ def token_ngrams(
     base64_bytes: NDArray[np.float64],
     /,
 ) -> None: ...
+def indicator_counts(
+    data: NDArray[np.uint8],
+    offsets: NDArray[np.int64],
+    starts: NDArray[np.int64],
+    ends: NDArray[np.int64],
+    indicators: NDArray[np.int64],
+    word: NDArray[np.uint8],
+    identifier: NDArray[np.uint8],
+    counts: NDArray[np.int32],
+    /,
+) -> None: ...

@@ -16,11 +16,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vigil.errors import ConfigError
+from vigil.features import _accel
 
 #: Bytes that count as part of an identifier for ``word = true`` indicators.
 _IDENTIFIER = np.zeros(256, dtype=bool)
 for _c in b"abcdefghijklmnopqrstuvwxyz0123456789_":
     _IDENTIFIER[_c] = True
+_IDENTIFIER_FLAGS = _IDENTIFIER.astype(np.uint8)
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,7 @@ class Matcher:
     def __init__(self, catalog: Catalog) -> None:
         self.n = len(catalog.indicators)
         self._word = np.asarray([i.word for i in catalog.indicators], dtype=bool)
+        self._word_flags = self._word.astype(np.uint8)
         self._literals = _Automaton(catalog, switches=False)
         self._switches = _Automaton(catalog, switches=True)
 
@@ -178,6 +181,19 @@ class Matcher:
         start = np.concatenate([h[0] for h in hits])
         end = np.concatenate([h[1] for h in hits])
         indicator = np.concatenate([h[2] for h in hits])
+        if _accel.kernels is not None:  # the same counts, in one pass over the hits
+            counted = np.zeros((rows, self.n), dtype=np.int32)
+            _accel.kernels.indicator_counts(
+                np.ascontiguousarray(data, dtype=np.uint8),
+                np.ascontiguousarray(offsets, dtype=np.int64),
+                start,
+                end,
+                indicator,
+                self._word_flags,
+                _IDENTIFIER_FLAGS,
+                counted,
+            )
+            return counted
         separated = offsets + np.arange(len(offsets), dtype=np.int64)
         row = np.searchsorted(separated, end, side="right") - 1
         start, end = start - row, end - row  # back to positions in ``data``
