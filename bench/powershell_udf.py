@@ -11,7 +11,8 @@ JSON line.
 
 vigil remembers final scores across batches (a bounded memo). The events are scored with
 it emptied first (its hit rate is printed) and again with it off; the all-distinct lines
-are scored with it emptied first, so that figure gets no help from earlier runs.
+are scored with it emptied first, so that figure gets no help from earlier runs, then
+again with the compiled feature kernels off (numpy only), to show what they buy.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ def main() -> None:
 
     from vigil.datasets.powershell import generate_events
     from vigil.engines import duckdb as duckdb_engine
+    from vigil.features._accel import numpy_only
     from vigil.runtime import BUILTIN_DETECTIONS
     from vigil.store import Store
 
@@ -174,6 +176,13 @@ def main() -> None:
         con, "select sum(vigil_powershell_score(cmd || ' #' || id::VARCHAR)) from events"
     )
     all_distinct_rows_per_s = args.rows / distinct_seconds
+    print("  again with the compiled feature kernels off (numpy only) ...", flush=True)
+    bound.clear_memo()
+    with numpy_only():
+        numpy_seconds = timed(
+            con, "select sum(vigil_powershell_score(cmd || ' #' || id::VARCHAR)) from events"
+        )
+    numpy_rows_per_s = args.rows / numpy_seconds
     print(f"naive scalar UDF on a {args.naive_sample:,}-row sample ...", flush=True)
     naive_seconds = timed(
         con,
@@ -201,6 +210,12 @@ def main() -> None:
             args.rows,
             distinct_seconds,
             all_distinct_rows_per_s,
+        ),
+        (
+            "  same, compiled kernels off (numpy only)",
+            args.rows,
+            numpy_seconds,
+            numpy_rows_per_s,
         ),
         ("naive scalar Python UDF (sample)", args.naive_sample, naive_seconds, naive_rows_per_s),
     ):
@@ -233,6 +248,7 @@ def main() -> None:
                 "speedup": round(rows_per_s / naive_rows_per_s, 1),
                 "all_distinct_rows_per_s": round(all_distinct_rows_per_s),
                 "all_distinct_speedup": round(all_distinct_rows_per_s / naive_rows_per_s, 1),
+                "all_distinct_rows_per_s_numpy_only": round(numpy_rows_per_s),
                 "rows_per_s_no_memo": round(no_memo_rows_per_s),
                 "memo_hit_rate": round(memo.hit_rate, 4),
                 "memo_size": memo.capacity,
