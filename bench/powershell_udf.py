@@ -74,16 +74,10 @@ def stage_profile(bound, values: pa.Array) -> list[tuple[str, float]]:  # type: 
     data, offsets = buffers(lowered)
     clock("IOC matching (Aho-Corasick)", lambda: extractor.catalog.matcher.count(data, offsets))
     analysis = extractor.analyze(uniques)
-    n_gram_column = extractor.spec.names.index("ngram:0000")
+    block = np.zeros((len(batch), extractor.buckets), dtype=np.float32)  # the n-gram block
     clock(
         "tokens + hashed token n-grams",
-        lambda: add_token_ngrams(
-            np.zeros((len(batch), extractor.spec.width), dtype=np.float32),
-            n_gram_column,
-            extractor.buckets,
-            data,
-            offsets,
-        ),
+        lambda: add_token_ngrams(block, 0, extractor.buckets, data, offsets),
     )
     matrix = clock("all features (incl. tokens, stats)", lambda: extractor.features(analysis))
     with numpy_only():
