@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from types import ModuleType
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -32,6 +34,8 @@ pytestmark = pytest.mark.skipif(
     reason=f"the compiled kernels are off ({_accel.ENV_SWITCH}=0) or were not built",
 )
 
+T = TypeVar("T")
+
 rows_strategy = st.lists(st.binary(max_size=60), max_size=12)
 
 
@@ -39,6 +43,13 @@ def as_buffers(rows: list[bytes]) -> tuple[NDArray[np.uint8], NDArray[np.int64]]
     offsets = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum([len(r) for r in rows], out=offsets[1:])
     return np.frombuffer(b"".join(rows), dtype=np.uint8), offsets
+
+
+def both_ways(run: Callable[[], T]) -> tuple[T, T]:
+    """``run()`` with the compiled kernels, then with their numpy twins."""
+    compiled = run()
+    with _accel.numpy_only():
+        return compiled, run()
 
 
 def test_the_kernels_are_built_where_the_tests_run() -> None:
@@ -61,12 +72,13 @@ def test_signed_character_columns_are_identical(
     rows: list[bytes], buckets: int, column: int
 ) -> None:
     data, offsets = as_buffers(rows)
-    width = column + buckets + 2
-    compiled = np.zeros((len(rows), width), dtype=np.float32)
-    powershell._add_char_ngrams(compiled, column, data, offsets, buckets)
-    expected = np.zeros_like(compiled)
-    with _accel.numpy_only():
-        powershell._add_char_ngrams(expected, column, data, offsets, buckets)
+
+    def columns() -> NDArray[np.float32]:
+        values = np.zeros((len(rows), column + buckets + 2), dtype=np.float32)
+        powershell._add_char_ngrams(values, column, data, offsets, buckets)
+        return values
+
+    compiled, expected = both_ways(columns)
     assert compiled.tobytes() == expected.tobytes()
 
 
@@ -87,12 +99,12 @@ def test_token_ngrams_and_statistics_are_identical(
     rows: list[bytes], buckets: int, column: int
 ) -> None:
     data, offsets = as_buffers(rows)
-    width = column + buckets + 2
-    compiled = np.zeros((len(rows), width), dtype=np.float32)
-    stats = powershell.add_token_ngrams(compiled, column, buckets, data, offsets)
-    expected = np.zeros_like(compiled)
-    with _accel.numpy_only():
-        expected_stats = powershell.add_token_ngrams(expected, column, buckets, data, offsets)
+
+    def columns() -> tuple[NDArray[np.float32], powershell.TokenStats]:
+        values = np.zeros((len(rows), column + buckets + 2), dtype=np.float32)
+        return values, powershell.add_token_ngrams(values, column, buckets, data, offsets)
+
+    (compiled, stats), (expected, expected_stats) = both_ways(columns)
     assert compiled.tobytes() == expected.tobytes()
     for name in ("per_row", "longest", "mean_length", "base64_bytes"):
         assert getattr(stats, name).tobytes() == getattr(expected_stats, name).tobytes(), name
@@ -117,11 +129,13 @@ def test_a_long_token_hashes_as_blake2b_over_several_blocks() -> None:
 def test_scatter_add_is_identical(updates: list[tuple[int, float]]) -> None:
     index = np.asarray([i for i, _ in updates], dtype=np.int64)
     weights = np.asarray([w for _, w in updates], dtype=np.float32)
-    compiled = np.zeros((5, 10), dtype=np.float32)
-    powershell._scatter_add(compiled, index // 10, index % 10, weights)
-    expected = np.zeros_like(compiled)
-    with _accel.numpy_only():
-        powershell._scatter_add(expected, index // 10, index % 10, weights)
+
+    def scattered() -> NDArray[np.float32]:
+        values = np.zeros((5, 10), dtype=np.float32)
+        powershell._scatter_add(values, index // 10, index % 10, weights)
+        return values
+
+    compiled, expected = both_ways(scattered)
     assert compiled.tobytes() == expected.tobytes()
 
 
@@ -129,9 +143,9 @@ def test_scatter_add_is_identical(updates: list[tuple[int, float]]) -> None:
 @given(rows_strategy)
 def test_byte_statistics_agree(rows: list[bytes]) -> None:
     data, offsets = as_buffers(rows)
-    entropy, classes = byte_statistics(data, offsets)
-    with _accel.numpy_only():
-        expected_entropy, expected_classes = byte_statistics(data, offsets)
+    (entropy, classes), (expected_entropy, expected_classes) = both_ways(
+        lambda: byte_statistics(data, offsets)
+    )
     np.testing.assert_allclose(entropy, expected_entropy, rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(classes, expected_classes)
     assert classes.sum(axis=1).tolist() == [len(r) for r in rows]
@@ -159,9 +173,7 @@ def test_name_ngram_logits_are_identical(names: list[str | None], bits: int, see
     weights = np.random.default_rng(seed).normal(size=1 << bits).astype(np.float32)
     model = NgramLogit(weights, -0.75)
     array = pa.array(names, type=pa.large_string())
-    compiled = model(array)
-    with _accel.numpy_only():
-        expected = model(array)
+    compiled, expected = both_ways(lambda: model(array))
     assert compiled.tobytes() == expected.tobytes()
 
 
@@ -185,9 +197,7 @@ ioc_rows = st.lists(
 def test_indicator_counts_are_identical(rows: list[bytes]) -> None:
     matcher = Catalog.load().matcher
     data, offsets = as_buffers(rows)
-    compiled = matcher.count(data, offsets)
-    with _accel.numpy_only():
-        expected = matcher.count(data, offsets)
+    compiled, expected = both_ways(lambda: matcher.count(data, offsets))
     assert compiled.dtype == expected.dtype
     np.testing.assert_array_equal(compiled, expected)
 
@@ -200,9 +210,7 @@ def test_the_powershell_feature_matrix_is_identical_both_ways() -> None:
     )
     weights = np.random.default_rng(1).normal(size=1 << 12).astype(np.float32)
     extractor = PowerShellExtractor().with_wide(WideState(weights, -1.5, 512))
-    compiled = extractor.transform(values).values
-    with _accel.numpy_only():
-        expected = extractor.transform(values).values
+    compiled, expected = both_ways(lambda: extractor.transform(values).values)
     assert compiled.tobytes() == expected.tobytes()
 
 

@@ -16,6 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
+import numpy as np
+from numpy.typing import NDArray
+
 #: Set this environment variable to ``0`` to use the numpy implementations.
 ENV_SWITCH = "VIGIL_KERNELS"
 
@@ -33,6 +36,14 @@ def load() -> ModuleType | None:
 
 #: The compiled module in use, or None for the numpy paths.
 kernels: ModuleType | None = load()
+
+
+def rows(
+    data: NDArray[np.uint8], offsets: NDArray[np.int64]
+) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
+    """A batch's bytes and row offsets as the kernels take them: C-contiguous, uint8 / int64
+    (no copy when they already are)."""
+    return np.ascontiguousarray(data, dtype=np.uint8), np.ascontiguousarray(offsets, dtype=np.int64)
 
 
 def require() -> ModuleType:

@@ -123,8 +123,7 @@ class NgramLogit:
         totals = np.empty(n, dtype=np.float64)
         windows = np.empty(n, dtype=np.float64)
         kernels.framed_window_sums(
-            np.ascontiguousarray(data, dtype=np.uint8),
-            np.ascontiguousarray(offsets, dtype=np.int64),
+            *_accel.rows(data, offsets),
             valid,
             np.ascontiguousarray(self.weights, dtype=np.float32),
             MAX_BYTES,

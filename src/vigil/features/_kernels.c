@@ -35,29 +35,69 @@ static int check_buffer(Py_buffer *view, Py_ssize_t itemsize, const char *name)
     return 0;
 }
 
-/* Offsets must start at 0, never decrease and end within the data. */
-static int check_offsets(const int64_t *offsets, Py_ssize_t n_offsets, Py_ssize_t data_len)
+/* A row-offsets buffer: int64, starting at 0 or more, never decreasing, ending within the
+ * data. Sets *offsets_out and *rows (the number of rows) or raises. */
+static int row_offsets(Py_buffer *offsets, const Py_buffer *data, const int64_t **offsets_out,
+                       Py_ssize_t *rows)
 {
-    if (n_offsets < 1) {
+    if (check_buffer(offsets, 8, "offsets")) {
+        return -1;
+    }
+    const int64_t *off = (const int64_t *)offsets->buf;
+    Py_ssize_t count = offsets->len / 8;
+    if (count < 1) {
         PyErr_SetString(PyExc_ValueError, "offsets: need at least one offset");
         return -1;
     }
-    if (offsets[0] < 0) {
+    if (off[0] < 0) {
         PyErr_SetString(PyExc_ValueError, "offsets: must not be negative");
         return -1;
     }
-    for (Py_ssize_t i = 1; i < n_offsets; i++) {
-        if (offsets[i] < offsets[i - 1]) {
+    for (Py_ssize_t i = 1; i < count; i++) {
+        if (off[i] < off[i - 1]) {
             PyErr_SetString(PyExc_ValueError, "offsets: must not decrease");
             return -1;
         }
     }
-    if (offsets[n_offsets - 1] > data_len) {
+    if (off[count - 1] > data->len) {
         PyErr_SetString(PyExc_ValueError, "offsets: run past the end of the data");
         return -1;
     }
+    *offsets_out = off;
+    *rows = count - 1;
     return 0;
 }
+
+/* log2 of a table size that must be a power of two from 2**1 to 2**max_bits; -1 if not. */
+static int power_of_two_bits(Py_ssize_t size, int max_bits)
+{
+    for (int bits = 1; bits <= max_bits; bits++) {
+        if (((Py_ssize_t)1 << bits) == size) {
+            return bits;
+        }
+    }
+    return -1;
+}
+
+/* line[b] += block[b]: a row's local block of buckets onto its matrix row. */
+static void add_block(float *line, const float *block, Py_ssize_t count)
+{
+    for (Py_ssize_t b = 0; b < count; b++) {
+        line[b] += block[b];
+    }
+}
+
+static void release_buffers(Py_buffer *const views[], size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        PyBuffer_Release(views[i]);
+    }
+}
+
+/* Releases every buffer a function got from PyArg_ParseTuple (unfilled ones are no-ops). */
+#define RELEASE_ALL(...)                                                                     \
+    release_buffers((Py_buffer *const[]){__VA_ARGS__},                                     \
+                    sizeof((Py_buffer *const[]){__VA_ARGS__}) / sizeof(Py_buffer *))
 
 /* The exact code of a k-byte window (k <= 4), most significant byte first; a fifth byte
  * is folded in as code4 * fifth + byte (mod 2**32). Matches vigil.features._ngrams. */
@@ -93,26 +133,22 @@ static PyObject *wide_sums(PyObject *self, PyObject *args)
                           &max_bytes, &m3, &m4, &m5, &fifth)) {
         return NULL;
     }
-    if (check_buffer(&offsets, 8, "offsets") || check_buffer(&weights, 4, "weights") ||
+    if (check_buffer(&weights, 4, "weights") ||
         check_buffer(&sums, 8, "sums") || check_buffer(&counts, 8, "counts")) {
         goto done;
     }
-    Py_ssize_t n_offsets = offsets.len / 8;
     Py_ssize_t n_weights = weights.len / 4;
-    const int64_t *off = (const int64_t *)offsets.buf;
-    if (check_offsets(off, n_offsets, data.len)) {
+    const int64_t *off;
+    Py_ssize_t n;
+    if (row_offsets(&offsets, &data, &off, &n)) {
         goto done;
     }
-    Py_ssize_t n = n_offsets - 1;
     if (sums.len / 8 != n || counts.len / 8 != n) {
         PyErr_SetString(PyExc_ValueError, "sums and counts must hold one value per row");
         goto done;
     }
-    int bits = 0;
-    while (((Py_ssize_t)1 << bits) < n_weights) {
-        bits++;
-    }
-    if (bits < 1 || bits > 24 || ((Py_ssize_t)1 << bits) != n_weights) {
+    int bits = power_of_two_bits(n_weights, 24);
+    if (bits < 0) {
         PyErr_SetString(PyExc_ValueError, "weights must number a power of two, 2**1 to 2**24");
         goto done;
     }
@@ -164,11 +200,7 @@ static PyObject *wide_sums(PyObject *self, PyObject *args)
     result = Py_NewRef(Py_None);
 done:
     free(stamp);
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&offsets);
-    PyBuffer_Release(&weights);
-    PyBuffer_Release(&sums);
-    PyBuffer_Release(&counts);
+    RELEASE_ALL(&data, &offsets, &weights, &sums, &counts);
     return result;
 }
 
@@ -195,7 +227,7 @@ static PyObject *add_signed_windows(PyObject *self, PyObject *args)
                           &bits, &sizes, &multipliers)) {
         return NULL;
     }
-    if (check_buffer(&values, 4, "values") || check_buffer(&offsets, 8, "offsets") ||
+    if (check_buffer(&values, 4, "values") ||
         check_buffer(&multipliers, 4, "multipliers")) {
         goto done;
     }
@@ -211,12 +243,11 @@ static PyObject *add_signed_windows(PyObject *self, PyObject *args)
             goto done;
         }
     }
-    Py_ssize_t n_offsets = offsets.len / 8;
-    const int64_t *off = (const int64_t *)offsets.buf;
-    if (check_offsets(off, n_offsets, data.len)) {
+    const int64_t *off;
+    Py_ssize_t n;
+    if (row_offsets(&offsets, &data, &off, &n)) {
         goto done;
     }
-    Py_ssize_t n = n_offsets - 1;
     Py_ssize_t n_buckets = (Py_ssize_t)1 << bits;
     if (width < 1 || values.len / 4 != n * width || column < 0 || column + n_buckets > width) {
         PyErr_SetString(PyExc_ValueError,
@@ -254,10 +285,7 @@ static PyObject *add_signed_windows(PyObject *self, PyObject *args)
                 }
             }
             if (touched) {
-                float *line = out + r * width + column;
-                for (Py_ssize_t b = 0; b < n_buckets; b++) {
-                    line[b] += block[b];
-                }
+                add_block(out + r * width + column, block, n_buckets);
             }
         }
         Py_END_ALLOW_THREADS
@@ -265,11 +293,7 @@ static PyObject *add_signed_windows(PyObject *self, PyObject *args)
     result = Py_NewRef(Py_None);
 done:
     free(block);
-    PyBuffer_Release(&values);
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&offsets);
-    PyBuffer_Release(&sizes);
-    PyBuffer_Release(&multipliers);
+    RELEASE_ALL(&values, &data, &offsets, &sizes, &multipliers);
     return result;
 }
 
@@ -312,9 +336,7 @@ static PyObject *scatter_add(PyObject *self, PyObject *args)
     }
     result = Py_NewRef(Py_None);
 done:
-    PyBuffer_Release(&values);
-    PyBuffer_Release(&index);
-    PyBuffer_Release(&weights);
+    RELEASE_ALL(&values, &index, &weights);
     return result;
 }
 
@@ -334,16 +356,15 @@ static PyObject *byte_stats(PyObject *self, PyObject *args)
                           &n_classes)) {
         return NULL;
     }
-    if (check_buffer(&offsets, 8, "offsets") || check_buffer(&entropy, 8, "entropy") ||
+    if (check_buffer(&entropy, 8, "entropy") ||
         check_buffer(&classes, 8, "classes")) {
         goto done;
     }
-    Py_ssize_t n_offsets = offsets.len / 8;
-    const int64_t *off = (const int64_t *)offsets.buf;
-    if (check_offsets(off, n_offsets, data.len)) {
+    const int64_t *off;
+    Py_ssize_t n;
+    if (row_offsets(&offsets, &data, &off, &n)) {
         goto done;
     }
-    Py_ssize_t n = n_offsets - 1;
     const uint8_t *class_ids = (const uint8_t *)class_of.buf;
     if (class_of.len != 256 || n_classes < 1 || entropy.len / 8 != n ||
         classes.len / 8 != n * n_classes) {
@@ -389,11 +410,7 @@ static PyObject *byte_stats(PyObject *self, PyObject *args)
     }
     result = Py_NewRef(Py_None);
 done:
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&offsets);
-    PyBuffer_Release(&class_of);
-    PyBuffer_Release(&entropy);
-    PyBuffer_Release(&classes);
+    RELEASE_ALL(&data, &offsets, &class_of, &entropy, &classes);
     return result;
 }
 
@@ -418,22 +435,18 @@ static PyObject *framed_window_sums(PyObject *self, PyObject *args)
                           &max_bytes, &m1, &m2, &m3, &m4, &totals, &windows)) {
         return NULL;
     }
-    if (check_buffer(&offsets, 8, "offsets") || check_buffer(&weights, 4, "weights") ||
+    if (check_buffer(&weights, 4, "weights") ||
         check_buffer(&totals, 8, "totals") || check_buffer(&windows, 8, "windows")) {
         goto done;
     }
-    Py_ssize_t n_offsets = offsets.len / 8;
-    const int64_t *off = (const int64_t *)offsets.buf;
-    if (check_offsets(off, n_offsets, data.len)) {
+    const int64_t *off;
+    Py_ssize_t n;
+    if (row_offsets(&offsets, &data, &off, &n)) {
         goto done;
     }
-    Py_ssize_t n = n_offsets - 1;
     Py_ssize_t n_weights = weights.len / 4;
-    int bits = 0;
-    while (((Py_ssize_t)1 << bits) < n_weights) {
-        bits++;
-    }
-    if (bits < 1 || bits > 30 || ((Py_ssize_t)1 << bits) != n_weights) {
+    int bits = power_of_two_bits(n_weights, 30);
+    if (bits < 0) {
         PyErr_SetString(PyExc_ValueError, "weights must number a power of two");
         goto done;
     }
@@ -491,12 +504,7 @@ static PyObject *framed_window_sums(PyObject *self, PyObject *args)
     result = Py_NewRef(Py_None);
 done:
     free(framed);
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&offsets);
-    PyBuffer_Release(&valid);
-    PyBuffer_Release(&weights);
-    PyBuffer_Release(&totals);
-    PyBuffer_Release(&windows);
+    RELEASE_ALL(&data, &offsets, &valid, &weights, &totals, &windows);
     return result;
 }
 
@@ -718,18 +726,17 @@ static PyObject *token_ngrams(PyObject *self, PyObject *args)
                           &base64_bytes)) {
         return NULL;
     }
-    if (check_buffer(&offsets, 8, "offsets") || check_buffer(&values, 4, "values") ||
+    if (check_buffer(&values, 4, "values") ||
         check_buffer(&per_row, 8, "per_row") || check_buffer(&longest, 8, "longest") ||
         check_buffer(&total_length, 8, "total_length") ||
         check_buffer(&base64_bytes, 8, "base64_bytes")) {
         goto done;
     }
-    Py_ssize_t n_offsets = offsets.len / 8;
-    const int64_t *off = (const int64_t *)offsets.buf;
-    if (check_offsets(off, n_offsets, data.len)) {
+    const int64_t *off;
+    Py_ssize_t n;
+    if (row_offsets(&offsets, &data, &off, &n)) {
         goto done;
     }
-    Py_ssize_t n = n_offsets - 1;
     if (token_byte.len != 256 || buckets < 1 || width < 1 || values.len / 4 != n * width ||
         column < 0 || column + buckets > width || per_row.len / 8 != n ||
         longest.len / 8 != n || total_length.len / 8 != n || base64_bytes.len / 8 != n) {
@@ -807,10 +814,7 @@ static PyObject *token_ngrams(PyObject *self, PyObject *args)
                 uint64_t bucket = power_of_two ? (gram & (n_buckets - 1)) : (gram % n_buckets);
                 block[bucket] += signed_scale[gram >> 63];
             }
-            float *line = out + r * width + column;
-            for (Py_ssize_t b = 0; b < buckets; b++) {
-                line[b] += block[b];
-            }
+            add_block(out + r * width + column, block, buckets);
         }
         Py_END_ALLOW_THREADS
     }
@@ -823,14 +827,8 @@ done:
     free(table.slots);
     free(block);
     free(row_hashes);
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&offsets);
-    PyBuffer_Release(&token_byte);
-    PyBuffer_Release(&values);
-    PyBuffer_Release(&per_row);
-    PyBuffer_Release(&longest);
-    PyBuffer_Release(&total_length);
-    PyBuffer_Release(&base64_bytes);
+    RELEASE_ALL(&data, &offsets, &token_byte, &values, &per_row, &longest, &total_length,
+                &base64_bytes);
     return result;
 }
 
@@ -894,17 +892,17 @@ static PyObject *indicator_counts(PyObject *self, PyObject *args)
                           &indicators, &word, &identifier, &counts)) {
         return NULL;
     }
-    if (check_buffer(&offsets, 8, "offsets") || check_buffer(&starts, 8, "starts") ||
+    if (check_buffer(&starts, 8, "starts") ||
         check_buffer(&ends, 8, "ends") || check_buffer(&indicators, 8, "indicators") ||
         check_buffer(&counts, 4, "counts")) {
         goto done;
     }
-    Py_ssize_t n_offsets = offsets.len / 8;
-    const int64_t *off = (const int64_t *)offsets.buf;
-    if (check_offsets(off, n_offsets, data.len)) {
+    const int64_t *off;
+    Py_ssize_t n;
+    if (row_offsets(&offsets, &data, &off, &n)) {
         goto done;
     }
-    Py_ssize_t n = n_offsets - 1, n_hits = starts.len / 8, n_indicators = word.len;
+    Py_ssize_t n_hits = starts.len / 8, n_indicators = word.len;
     if (ends.len / 8 != n_hits || indicators.len / 8 != n_hits || identifier.len != 256 ||
         n_indicators < 1 || counts.len / 4 != n * n_indicators) {
         PyErr_SetString(PyExc_ValueError,
@@ -1011,14 +1009,7 @@ done:
     free(first);
     free(filled);
     free(placed);
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&offsets);
-    PyBuffer_Release(&starts);
-    PyBuffer_Release(&ends);
-    PyBuffer_Release(&indicators);
-    PyBuffer_Release(&word);
-    PyBuffer_Release(&identifier);
-    PyBuffer_Release(&counts);
+    RELEASE_ALL(&data, &offsets, &starts, &ends, &indicators, &word, &identifier, &counts);
     return result;
 }
 

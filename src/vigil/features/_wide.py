@@ -225,8 +225,7 @@ class WideState:
         sums = np.zeros(n, dtype=np.float64)
         counts = np.zeros(n, dtype=np.float64)
         kernels.wide_sums(
-            np.ascontiguousarray(data, dtype=np.uint8),
-            np.ascontiguousarray(offsets, dtype=np.int64),
+            *_accel.rows(data, offsets),
             self.weights,
             sums,
             counts,

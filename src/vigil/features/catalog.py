@@ -184,8 +184,7 @@ class Matcher:
         if _accel.kernels is not None:  # the same counts, in one pass over the hits
             counted = np.zeros((rows, self.n), dtype=np.int32)
             _accel.kernels.indicator_counts(
-                np.ascontiguousarray(data, dtype=np.uint8),
-                np.ascontiguousarray(offsets, dtype=np.int64),
+                *_accel.rows(data, offsets),
                 start,
                 end,
                 indicator,

@@ -466,8 +466,7 @@ def add_token_ngrams(
         return tokens.stats
     per_row, longest, total, base64_bytes = (np.empty(n, dtype=np.float64) for _ in range(4))
     _accel.kernels.token_ngrams(
-        np.ascontiguousarray(data, dtype=np.uint8),
-        np.ascontiguousarray(offsets, dtype=np.int64),
+        *_accel.rows(data, offsets),
         _TOKEN_FLAG,
         values,
         values.shape[1],
@@ -593,8 +592,7 @@ def _add_char_ngrams(
             values,
             values.shape[1],
             column,
-            np.ascontiguousarray(data, dtype=np.uint8),
-            np.ascontiguousarray(offsets, dtype=np.int64),
+            *_accel.rows(data, offsets),
             buckets.bit_length() - 1,
             np.asarray(CHAR_NGRAM_SIZES, dtype=np.uint8),
             np.asarray([_CHAR_NGRAM_MULTIPLIER[k] for k in CHAR_NGRAM_SIZES], dtype=np.uint32),
@@ -627,8 +625,7 @@ def byte_statistics(
         entropy = np.empty(n, dtype=np.float64)
         classes = np.empty((n, _N_CLASSES), dtype=np.float64)
         _accel.kernels.byte_stats(
-            np.ascontiguousarray(data, dtype=np.uint8),
-            np.ascontiguousarray(offsets, dtype=np.int64),
+            *_accel.rows(data, offsets),
             _CLASS_ID_OF_BYTE,
             entropy,
             classes,
