@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from vigil.datasets.powershell import generate_commands
 from vigil.features import _accel, powershell
+from vigil.features import _lexical as lexical
 from vigil.features._charhash import NgramLogit
 from vigil.features._wide import WideState
 from vigil.features.catalog import Catalog
@@ -175,6 +176,26 @@ def test_name_ngram_logits_are_identical(names: list[str | None], bits: int, see
     array = pa.array(names, type=pa.large_string())
     compiled, expected = both_ways(lambda: model(array))
     assert compiled.tobytes() == expected.tobytes()
+
+
+name_rows = st.lists(
+    st.one_of(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.", max_size=70).map(str.encode),
+        st.binary(max_size=40),
+        st.just(b"a" * 300),  # a symbol counted more than 255 times
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(name_rows)
+def test_name_statistics_are_identical(rows: list[bytes]) -> None:
+    data, offsets = as_buffers(rows)
+    buffer = lexical.Buffer(data, offsets)
+    compiled, expected = both_ways(lambda: lexical.char_stats(lexical.Buffer(data, offsets)))
+    assert compiled.tobytes() == expected.tobytes()
+    assert compiled.shape == (len(buffer), len(lexical.CHAR_STATS))
 
 
 ioc_rows = st.lists(

@@ -1014,6 +1014,106 @@ done:
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* name_stats(data, offsets, symbol_of_byte, n_symbols, class_of_byte, log2_of_count,     */
+/*            inverse_of_count, stats)                                                  */
+/*                                                                                      */
+/* Character statistics of short names, 8 float64 columns per row: length, entropy,      */
+/* digit share, hyphen share, vowels per consonant, longest consonant run, longest digit  */
+/* run, distinct symbols per byte. Symbols and the 5 byte classes (other, vowel,          */
+/* consonant, digit, hyphen) come from the caller's tables, as do log2(count) and         */
+/* 1 / count (count capped at 255), summed byte by byte in the order the numpy version    */
+/* sums them, so the columns are the same.                                                */
+
+static PyObject *name_stats(PyObject *self, PyObject *args)
+{
+    Py_buffer data = {0}, offsets = {0}, symbol_of = {0}, class_of = {0};
+    Py_buffer log2_of = {0}, inverse_of = {0}, stats = {0};
+    Py_ssize_t n_symbols;
+    PyObject *result = NULL;
+
+    if (!PyArg_ParseTuple(args, "y*y*y*ny*y*y*w*", &data, &offsets, &symbol_of, &n_symbols,
+                          &class_of, &log2_of, &inverse_of, &stats)) {
+        return NULL;
+    }
+    if (check_buffer(&log2_of, 8, "log2_of_count") ||
+        check_buffer(&inverse_of, 8, "inverse_of_count") || check_buffer(&stats, 8, "stats")) {
+        goto done;
+    }
+    const int64_t *off;
+    Py_ssize_t n;
+    if (row_offsets(&offsets, &data, &off, &n)) {
+        goto done;
+    }
+    const uint8_t *symbols = (const uint8_t *)symbol_of.buf;
+    const uint8_t *classes = (const uint8_t *)class_of.buf;
+    if (symbol_of.len != 256 || class_of.len != 256 || n_symbols < 1 || n_symbols > 256 ||
+        log2_of.len != 256 * 8 || inverse_of.len != 256 * 8 || stats.len / 8 != n * 8) {
+        PyErr_SetString(PyExc_ValueError,
+                        "need 256-entry symbol, class, log2 and inverse tables and 8 "
+                        "statistics per row");
+        goto done;
+    }
+    for (int b = 0; b < 256; b++) {
+        if (symbols[b] >= n_symbols || classes[b] > 4) {
+            PyErr_SetString(PyExc_ValueError, "a symbol or class id is out of range");
+            goto done;
+        }
+    }
+    {
+        const uint8_t *bytes = (const uint8_t *)data.buf;
+        const double *log2_count = (const double *)log2_of.buf;
+        const double *inverse_count = (const double *)inverse_of.buf;
+        double *out = (double *)stats.buf;
+        enum { OTHER, VOWEL, CONSONANT, DIGIT, HYPHEN };
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t r = 0; r < n; r++) {
+            const uint8_t *row = bytes + off[r];
+            int64_t length = off[r + 1] - off[r];
+            int64_t histogram[256] = {0};
+            int64_t per_class[5] = {0};
+            int64_t run = 0, consonant_run = 0, digit_run = 0;
+            int previous = -1;
+            for (int64_t i = 0; i < length; i++) {
+                histogram[symbols[row[i]]]++;
+                int kind = classes[row[i]];
+                per_class[kind]++;
+                run = kind == previous ? run + 1 : 1;
+                previous = kind;
+                if (kind == CONSONANT && run > consonant_run) {
+                    consonant_run = run;
+                }
+                if (kind == DIGIT && run > digit_run) {
+                    digit_run = run;
+                }
+            }
+            double log_count = 0.0, distinct = 0.0;
+            for (int64_t i = 0; i < length; i++) {
+                int64_t count = histogram[symbols[row[i]]];
+                count = count < 255 ? count : 255;
+                log_count += log2_count[count];
+                distinct += inverse_count[count];
+            }
+            double size = (double)length, safe = length > 1 ? size : 1.0;
+            double *line = out + r * 8;
+            line[0] = size;
+            line[1] = length > 0 ? log2(safe) - log_count / safe : 0.0;
+            line[2] = (double)per_class[DIGIT] / safe;
+            line[3] = (double)per_class[HYPHEN] / safe;
+            line[4] = (double)per_class[VOWEL] /
+                      (double)(per_class[CONSONANT] > 1 ? per_class[CONSONANT] : 1);
+            line[5] = (double)consonant_run;
+            line[6] = (double)digit_run;
+            line[7] = rint(distinct) / safe;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    result = Py_NewRef(Py_None);
+done:
+    RELEASE_ALL(&data, &offsets, &symbol_of, &class_of, &log2_of, &inverse_of, &stats);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------ */
 
 static PyMethodDef kernel_methods[] = {
     {"wide_sums", wide_sums, METH_VARARGS,
@@ -1026,6 +1126,8 @@ static PyMethodDef kernel_methods[] = {
      "Per row, word-token statistics; adds signed hashed token uni- and bigrams."},
     {"indicator_counts", indicator_counts, METH_VARARGS,
      "Per row and indicator, the IOC matcher's hits counted (word bounds, overlaps once)."},
+    {"name_stats", name_stats, METH_VARARGS,
+     "Per name, 8 character statistics (length, entropy, shares, runs, distinct)."},
     {"framed_window_sums", framed_window_sums, METH_VARARGS,
      "Per framed row, the summed weights of its 1-4-gram buckets and their number."},
     {NULL, NULL, 0, NULL},

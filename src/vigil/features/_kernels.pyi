@@ -77,3 +77,14 @@ def indicator_counts(
     counts: NDArray[np.int32],
     /,
 ) -> None: ...
+def name_stats(
+    data: NDArray[np.uint8],
+    offsets: NDArray[np.int64],
+    symbol_of_byte: NDArray[np.uint8],
+    n_symbols: int,
+    class_of_byte: NDArray[np.uint8],
+    log2_of_count: NDArray[np.float64],
+    inverse_of_count: NDArray[np.float64],
+    stats: NDArray[np.float64],
+    /,
+) -> None: ...
