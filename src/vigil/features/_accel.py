@@ -34,6 +34,8 @@ def load() -> ModuleType | None:
     return _kernels
 
 
+#: Whether the environment switched the kernels off when vigil was imported.
+switched_off: bool = os.environ.get(ENV_SWITCH, "1").strip() == "0"
 #: The compiled module in use, or None for the numpy paths.
 kernels: ModuleType | None = load()
 
