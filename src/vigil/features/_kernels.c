@@ -298,49 +298,6 @@ done:
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* scatter_add(values, index, weights): values[index[i]] += weights[i], in order (float32) */
-
-static PyObject *scatter_add(PyObject *self, PyObject *args)
-{
-    Py_buffer values = {0}, index = {0}, weights = {0};
-    PyObject *result = NULL;
-
-    if (!PyArg_ParseTuple(args, "w*y*y*", &values, &index, &weights)) {
-        return NULL;
-    }
-    if (check_buffer(&values, 4, "values") || check_buffer(&index, 8, "index") ||
-        check_buffer(&weights, 4, "weights")) {
-        goto done;
-    }
-    Py_ssize_t size = values.len / 4, count = index.len / 8;
-    if (weights.len / 4 != count) {
-        PyErr_SetString(PyExc_ValueError, "index and weights must be the same length");
-        goto done;
-    }
-    const int64_t *at = (const int64_t *)index.buf;
-    for (Py_ssize_t i = 0; i < count; i++) {
-        if (at[i] < 0 || at[i] >= size) {
-            PyErr_Format(PyExc_IndexError, "index %lld is out of bounds for %zd values",
-                         (long long)at[i], size);
-            goto done;
-        }
-    }
-    {
-        float *out = (float *)values.buf;
-        const float *w = (const float *)weights.buf;
-        Py_BEGIN_ALLOW_THREADS
-        for (Py_ssize_t i = 0; i < count; i++) {
-            out[at[i]] += w[i];
-        }
-        Py_END_ALLOW_THREADS
-    }
-    result = Py_NewRef(Py_None);
-done:
-    RELEASE_ALL(&values, &index, &weights);
-    return result;
-}
-
-/* ------------------------------------------------------------------------------------ */
 /* byte_stats(data, offsets, class_of_byte, entropy, classes, n_classes)                  */
 /*                                                                                      */
 /* Per row: the Shannon entropy of its bytes (bits) and how many of its bytes fall in     */
@@ -1120,7 +1077,6 @@ static PyMethodDef kernel_methods[] = {
      "Per row, the summed weights and the number of its distinct 3-5-gram buckets."},
     {"add_signed_windows", add_signed_windows, METH_VARARGS,
      "Add signed, scaled hashed k-byte windows of each row to its columns."},
-    {"scatter_add", scatter_add, METH_VARARGS, "values[index[i]] += weights[i], in order."},
     {"byte_stats", byte_stats, METH_VARARGS, "Per row, byte entropy and byte-class counts."},
     {"token_ngrams", token_ngrams, METH_VARARGS,
      "Per row, word-token statistics; adds signed hashed token uni- and bigrams."},

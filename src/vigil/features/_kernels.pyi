@@ -26,9 +26,6 @@ def add_signed_windows(
     multipliers: NDArray[np.uint32],
     /,
 ) -> None: ...
-def scatter_add(
-    values: NDArray[np.float32], index: NDArray[np.int64], weights: NDArray[np.float32], /
-) -> None: ...
 def byte_stats(
     data: NDArray[np.uint8],
     offsets: NDArray[np.int64],
