@@ -69,7 +69,7 @@ _TOKEN_BYTE = np.zeros(256, dtype=bool)
 for _c in b"abcdefghijklmnopqrstuvwxyz0123456789_":
     _TOKEN_BYTE[_c] = True
 _TOKEN_BYTE[0x80:] = True  # non-ASCII letters stay inside their word
-_TOKEN_FLAG = _TOKEN_BYTE.astype(np.uint8)
+_TOKEN_FLAG = _TOKEN_BYTE.astype(np.uint8)  # as the compiled token kernel takes it
 #: Maps every byte that is not part of a token to a space, for Arrow's whitespace split.
 _TOKEN_VIEW = np.where(_TOKEN_BYTE, np.arange(256), 0x20).astype(np.uint8)
 #: A token that looks like a piece of base64 (letters and digits mixed, long).
@@ -564,6 +564,11 @@ def _scatter_add(
 
 #: Odd 32-bit multipliers (Fibonacci hashing) for the 3- and 4-gram codes.
 _CHAR_NGRAM_MULTIPLIER = {3: np.uint32(0x9E3779B1), 4: np.uint32(0x85EBCA77)}
+#: The sizes and their multipliers as the compiled kernel takes them (made once).
+_CHAR_NGRAM_SIZE_ARRAY = np.asarray(CHAR_NGRAM_SIZES, dtype=np.uint8)
+_CHAR_NGRAM_MULTIPLIER_ARRAY = np.asarray(
+    [_CHAR_NGRAM_MULTIPLIER[k] for k in CHAR_NGRAM_SIZES], dtype=np.uint32
+)
 
 
 def _add_char_ngrams(
@@ -590,8 +595,8 @@ def _add_char_ngrams(
             column,
             *_accel.rows(data, offsets),
             buckets.bit_length() - 1,
-            np.asarray(CHAR_NGRAM_SIZES, dtype=np.uint8),
-            np.asarray([_CHAR_NGRAM_MULTIPLIER[k] for k in CHAR_NGRAM_SIZES], dtype=np.uint32),
+            _CHAR_NGRAM_SIZE_ARRAY,
+            _CHAR_NGRAM_MULTIPLIER_ARRAY,
         )
         return
     row = np.arange(len(offsets) - 1, dtype=np.int64)
