@@ -224,12 +224,6 @@ def lookup_costs(n_listed: int, n_cidrs: int, n_lookups: int, seed: int) -> dict
     }
 
 
-def _kernels_loaded() -> bool:
-    from vigil.features import _accel
-
-    return _accel.kernels is not None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -243,6 +237,7 @@ def main() -> None:
     from dataclasses import replace
 
     from vigil.datasets.domains import generate_domains
+    from vigil.features import _accel
     from vigil.features._accel import numpy_only
     from vigil.runtime.detection import BUILTIN_DETECTIONS
     from vigil.store import Store
@@ -366,7 +361,7 @@ def main() -> None:
     result = {
         "rows": args.rows,
         "distinct_rows": distinct,
-        "compiled_kernels": _kernels_loaded(),
+        "compiled_kernels": _accel.kernels is not None,
         "rows_per_s": round(rows_per_s, 1),
         "naive_rows_per_s": round(naive_rows_per_s, 1),
         "rows_per_s_numpy_only": round(args.rows / numpy_s, 1),

@@ -86,12 +86,6 @@ def stage_profile(bound, values: pa.Array) -> list[tuple[str, float]]:  # type: 
     return stages
 
 
-def _kernels_loaded() -> bool:
-    from vigil.features import _accel
-
-    return _accel.kernels is not None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -102,6 +96,7 @@ def main() -> None:
 
     from vigil.datasets.powershell import generate_events
     from vigil.engines import duckdb as duckdb_engine
+    from vigil.features import _accel
     from vigil.features._accel import numpy_only
     from vigil.runtime import BUILTIN_DETECTIONS
     from vigil.store import Store
@@ -248,7 +243,7 @@ def main() -> None:
                 "memo_size": memo.capacity,
                 "distinct_share": round(distinct_share, 4),
                 "threads": 1,
-                "compiled_kernels": _kernels_loaded(),
+                "compiled_kernels": _accel.kernels is not None,
                 "max_abs_diff_vs_naive": check,
                 "stage_ms": {name: round(ms, 3) for name, ms in stages},
             }
