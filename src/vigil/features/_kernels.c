@@ -1,5 +1,6 @@
 /*
- * vigil.features._kernels: the per-byte loops of the feature extractors, compiled.
+ * vigil.features._kernels: the per-byte loops of the feature extractors, compiled, and
+ * the string hash and hash table behind the threat-intel indexes (vigil.intel._strings).
  *
  * Why C: these loops walk every byte of a batch once and keep per-row state (a 256-bin
  * histogram, the buckets a row has already hit). numpy has to express them as whole-batch
@@ -1071,6 +1072,188 @@ done:
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* string_hashes(data, offsets, seed, out)                                               */
+/*                                                                                      */
+/* vigil.intel._strings.hash_strings: per string, Horner's rule over its bytes from the   */
+/* seed (times the FNV-1 64-bit prime, plus the byte), the length times the golden ratio  */
+/* mixed in, then splitmix64's finalizer. The numpy twin runs column by column over the   */
+/* strings sorted by length; here each string is one loop.                                */
+
+static const uint64_t string_hash_base = 0x100000001B3ULL;
+static const uint64_t string_hash_golden = 0x9E3779B97F4A7C15ULL;
+
+static PyObject *string_hashes(PyObject *self, PyObject *args)
+{
+    Py_buffer data = {0}, offsets = {0}, out = {0};
+    unsigned long long seed;
+    PyObject *result = NULL;
+
+    if (!PyArg_ParseTuple(args, "y*y*Kw*", &data, &offsets, &seed, &out)) {
+        return NULL;
+    }
+    const int64_t *off;
+    Py_ssize_t n;
+    if (row_offsets(&offsets, &data, &off, &n) || check_buffer(&out, 8, "out")) {
+        goto done;
+    }
+    if (out.len / 8 != n) {
+        PyErr_SetString(PyExc_ValueError, "need one output hash per string");
+        goto done;
+    }
+    {
+        const uint8_t *bytes = (const uint8_t *)data.buf;
+        uint64_t *hashes = (uint64_t *)out.buf;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t r = 0; r < n; r++) {
+            uint64_t h = (uint64_t)seed;
+            for (int64_t i = off[r]; i < off[r + 1]; i++) {
+                h = h * string_hash_base + bytes[i];
+            }
+            h ^= (uint64_t)(off[r + 1] - off[r]) * string_hash_golden;
+            h ^= h >> 30;
+            h *= 0xBF58476D1CE4E5B9ULL;
+            h ^= h >> 27;
+            h *= 0x94D049BB133111EBULL;
+            h ^= h >> 31;
+            hashes[r] = h;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    result = Py_NewRef(Py_None);
+done:
+    RELEASE_ALL(&data, &offsets, &out);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* hash_slots(hashes, slots) -> duplicates                                               */
+/* hash_slots_find(slots, hashes, queries, out)                                          */
+/*                                                                                      */
+/* An open-addressing table (linear probing) over distinct 64-bit hashes, for             */
+/* vigil.intel._strings.StringSet: slots (a power of two, more of them than hashes) hold  */
+/* the index of the hash that lives there, or -1. A probe reads about one cache line; the */
+/* numpy twin sorts the queries and binary-searches the sorted hashes. The hashes are     */
+/* already mixed, so their low bits pick the home slot. hash_slots returns how many       */
+/* hashes repeat an earlier one (those are left out: the caller rehashes with another     */
+/* seed); hash_slots_find gives each query the index of its hash, or -1.                  */
+
+static int slot_table(Py_buffer *slots, Py_ssize_t *capacity)
+{
+    if (check_buffer(slots, 8, "slots")) {
+        return -1;
+    }
+    *capacity = slots->len / 8;
+    if (power_of_two_bits(*capacity, 48) < 0) {
+        PyErr_SetString(PyExc_ValueError, "slots: need a power of two (2 to 2**48) of them");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *hash_slots(PyObject *self, PyObject *args)
+{
+    Py_buffer hashes = {0}, slots = {0};
+    PyObject *result = NULL;
+
+    if (!PyArg_ParseTuple(args, "y*w*", &hashes, &slots)) {
+        return NULL;
+    }
+    Py_ssize_t capacity;
+    if (check_buffer(&hashes, 8, "hashes") || slot_table(&slots, &capacity)) {
+        goto done;
+    }
+    Py_ssize_t n = hashes.len / 8;
+    if (n >= capacity) {
+        PyErr_SetString(PyExc_ValueError, "slots: need more slots than hashes");
+        goto done;
+    }
+    {
+        const uint64_t *h = (const uint64_t *)hashes.buf;
+        int64_t *table = (int64_t *)slots.buf;
+        uint64_t mask = (uint64_t)capacity - 1;
+        Py_ssize_t duplicates = 0;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t s = 0; s < capacity; s++) {
+            table[s] = -1;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            uint64_t s = h[i] & mask;
+            while (table[s] >= 0 && h[table[s]] != h[i]) {
+                s = (s + 1) & mask;
+            }
+            if (table[s] >= 0) {
+                duplicates++;
+            } else {
+                table[s] = i;
+            }
+        }
+        Py_END_ALLOW_THREADS
+        result = PyLong_FromSsize_t(duplicates);
+    }
+done:
+    RELEASE_ALL(&hashes, &slots);
+    return result;
+}
+
+static PyObject *hash_slots_find(PyObject *self, PyObject *args)
+{
+    Py_buffer slots = {0}, hashes = {0}, queries = {0}, out = {0};
+    PyObject *result = NULL;
+
+    if (!PyArg_ParseTuple(args, "y*y*y*w*", &slots, &hashes, &queries, &out)) {
+        return NULL;
+    }
+    Py_ssize_t capacity;
+    if (slot_table(&slots, &capacity) || check_buffer(&hashes, 8, "hashes") ||
+        check_buffer(&queries, 8, "queries") || check_buffer(&out, 8, "out")) {
+        goto done;
+    }
+    if (out.len != queries.len) {
+        PyErr_SetString(PyExc_ValueError, "need one output index per query");
+        goto done;
+    }
+    {
+        const int64_t *table = (const int64_t *)slots.buf;
+        const uint64_t *h = (const uint64_t *)hashes.buf;
+        const uint64_t *q = (const uint64_t *)queries.buf;
+        int64_t *found = (int64_t *)out.buf;
+        Py_ssize_t n_hashes = hashes.len / 8, n = queries.len / 8;
+        uint64_t mask = (uint64_t)capacity - 1;
+        int bad = 0;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < n && !bad; i++) {
+            uint64_t s = q[i] & mask;
+            found[i] = -1;
+            /* at most one lap, so a table without a free slot cannot loop forever */
+            for (Py_ssize_t probes = 0; probes < capacity; probes++) {
+                int64_t at = table[s];
+                if (at < 0) {
+                    break;
+                }
+                if (at >= n_hashes) {
+                    bad = 1;
+                    break;
+                }
+                if (h[at] == q[i]) {
+                    found[i] = at;
+                    break;
+                }
+                s = (s + 1) & mask;
+            }
+        }
+        Py_END_ALLOW_THREADS
+        if (bad) {
+            PyErr_SetString(PyExc_ValueError, "slots: an index past the hashes");
+            goto done;
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    RELEASE_ALL(&slots, &hashes, &queries, &out);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------ */
 
 static PyMethodDef kernel_methods[] = {
     {"wide_sums", wide_sums, METH_VARARGS,
@@ -1084,6 +1267,11 @@ static PyMethodDef kernel_methods[] = {
      "Per row and indicator, the IOC matcher's hits counted (word bounds, overlaps once)."},
     {"name_stats", name_stats, METH_VARARGS,
      "Per name, 8 character statistics (length, entropy, shares, runs, distinct)."},
+    {"string_hashes", string_hashes, METH_VARARGS, "A seeded 64-bit hash of each string."},
+    {"hash_slots", hash_slots, METH_VARARGS,
+     "Fill an open-addressing table over distinct hashes; returns the repeats left out."},
+    {"hash_slots_find", hash_slots_find, METH_VARARGS,
+     "The index of each query's hash in an open-addressing table, or -1."},
     {"framed_window_sums", framed_window_sums, METH_VARARGS,
      "Per framed row, the summed weights of its 1-4-gram buckets and their number."},
     {NULL, NULL, 0, NULL},

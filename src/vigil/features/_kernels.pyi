@@ -85,3 +85,18 @@ def name_stats(
     stats: NDArray[np.float64],
     /,
 ) -> None: ...
+def string_hashes(
+    data: NDArray[np.uint8],
+    offsets: NDArray[np.int64],
+    seed: int,
+    out: NDArray[np.uint64],
+    /,
+) -> None: ...
+def hash_slots(hashes: NDArray[np.uint64], slots: NDArray[np.int64], /) -> int: ...
+def hash_slots_find(
+    slots: NDArray[np.int64],
+    hashes: NDArray[np.uint64],
+    queries: NDArray[np.uint64],
+    out: NDArray[np.int64],
+    /,
+) -> None: ...

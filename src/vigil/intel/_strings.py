@@ -1,10 +1,15 @@
-"""An exact-match set of strings that is built once and searched many times, in numpy.
+"""An exact-match set of strings that is built once and searched many times.
 
 ``pc.index_in`` rebuilds its hash table from the value set on every call: ~0.2 s for a
 million names, paid again for every 2,048-row batch a DuckDB UDF hands over. This set keeps
-sorted 64-bit hashes instead, so a lookup costs a hash of the queries plus
-``np.searchsorted``; every hit is verified against the stored string, so a hash collision
-can cost a rebuild (with another seed) but never a wrong answer.
+64-bit hashes of its strings instead, so a lookup costs a hash of the queries plus a probe
+per query; every hit is verified against the stored string, so a hash collision can cost a
+rebuild (with another seed) but never a wrong answer.
+
+With vigil's compiled kernels (``vigil.features._accel``) the hashes are computed one
+string at a time in C and probed in an open-addressing table; without them, numpy hashes
+column by column and binary-searches the sorted hashes. Both give the same hashes and the
+same answers (tests/intel/test_strings.py runs both).
 
 Not ``vigil.features._hashindex.HashIndex`` with the features' string hash: that pair maps
 bare 64-bit keys of a polynomial (linear, unseeded) hash without ever seeing the strings,
@@ -15,6 +20,7 @@ take a list where two entries collide, nor answer exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -22,6 +28,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from vigil._types import as_string_array
+from vigil.features import _accel
 from vigil.features.normalize import buffers
 
 _BASE = np.uint64(0x100000001B3)  # the FNV-1 64-bit prime: odd, spreads bytes well
@@ -51,6 +58,11 @@ def hash_strings(values: pa.Array, seed: int = _SEEDS[0]) -> NDArray[np.uint64]:
     n = len(offsets) - 1
     if n <= 0:
         return np.zeros(0, dtype=np.uint64)
+    kernels = _accel.kernels
+    if kernels is not None:
+        hashes = np.empty(n, dtype=np.uint64)
+        kernels.string_hashes(*_accel.rows(data, offsets), seed, hashes)
+        return hashes
     lengths = np.diff(offsets)
     longest = int(lengths.max())
     shortness = longest - lengths
@@ -94,12 +106,11 @@ class HashCache:
 
 @dataclass(frozen=True, eq=False)
 class StringSet:
-    """Distinct strings (``values``) and a sorted hash index over them."""
+    """Distinct strings (``values``) and their hashes (``hashes[i]`` of ``values[i]``)."""
 
     values: pa.Array
-    _hashes: NDArray[np.uint64]
-    _order: NDArray[np.int64]
-    _seed: int
+    hashes: NDArray[np.uint64]
+    seed: int
 
     @classmethod
     def build(cls, values: pa.Array) -> StringSet:
@@ -112,11 +123,9 @@ class StringSet:
         """A set over ``unique`` (distinct, non-null strings), keeping its order as indices."""
         unique = as_string_array(unique)
         for seed in _SEEDS:
-            hashes = hash_strings(unique, seed)
-            order = np.argsort(hashes, kind="stable")
-            ordered = hashes[order]
-            if not np.any(ordered[1:] == ordered[:-1]):
-                return cls(unique, ordered, order.astype(np.int64), seed)
+            candidate = cls(unique, hash_strings(unique, seed), seed)
+            if candidate._hashes_distinct():
+                return candidate
         raise RuntimeError(
             "four 64-bit hash seeds collided on distinct strings"
         )  # pragma: no cover
@@ -127,6 +136,26 @@ class StringSet:
 
     def __len__(self) -> int:
         return len(self.values)
+
+    def _hashes_distinct(self) -> bool:
+        if _accel.kernels is not None:
+            return self._slots is not None
+        ordered = self._sorted[0]
+        return not np.any(ordered[1:] == ordered[:-1])
+
+    @cached_property
+    def _slots(self) -> NDArray[np.int64] | None:
+        """The open-addressing table of the compiled path (None if two hashes are equal)."""
+        capacity = 1 << max(4, (2 * len(self.hashes)).bit_length())  # at most half full
+        slots = np.empty(capacity, dtype=np.int64)
+        repeats = _accel.require().hash_slots(self.hashes, slots)
+        return None if repeats else slots
+
+    @cached_property
+    def _sorted(self) -> tuple[NDArray[np.uint64], NDArray[np.int64]]:
+        """The hashes in ascending order and where each came from (the numpy path)."""
+        order = np.argsort(self.hashes, kind="stable").astype(np.int64)
+        return self.hashes[order], order
 
     def find(
         self,
@@ -143,19 +172,35 @@ class StringSet:
         if n == 0 or len(self.values) == 0:
             return found
         queries = as_string_array(queries)
-        h = (hashes or HashCache(queries)).get(self._seed)
-        asked = np.arange(n) if where is None else np.flatnonzero(where)
-        # Searching in sorted order lets numpy narrow each search from the previous one:
-        # about twice as fast as random order against a million hashes.
-        asked = asked[np.argsort(h[asked])]
-        pos = np.searchsorted(self._hashes, h[asked])
-        pos[pos == len(self._hashes)] = 0
-        hit = self._hashes[pos] == h[asked]
-        candidate, pos = asked[hit], pos[hit]
+        h = (hashes or HashCache(queries)).get(self.seed)
+        candidate, index = self._candidates(h, where)
         if candidate.size == 0:
             return found
-        index = self._order[pos]
         same = pc.equal(queries.take(pa.array(candidate)), self.values.take(pa.array(index)))
         keep = np.asarray(pc.fill_null(same, False), dtype=bool)
         found[candidate[keep]] = index[keep]
         return found
+
+    def _candidates(
+        self, h: NDArray[np.uint64], where: NDArray[np.bool_] | None
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Queries whose hash is in the set (asked where ``where``), and the value each names."""
+        kernels = _accel.kernels
+        if kernels is not None:
+            slots = self._slots
+            assert slots is not None  # from_unique made sure the hashes are distinct
+            index = np.empty(len(h), dtype=np.int64)
+            kernels.hash_slots_find(slots, self.hashes, np.ascontiguousarray(h), index)
+            if where is not None:
+                index[~np.asarray(where, dtype=bool)] = -1
+            candidate = np.flatnonzero(index >= 0)
+            return candidate, index[candidate]
+        ordered, order = self._sorted
+        asked = np.arange(len(h)) if where is None else np.flatnonzero(where)
+        # Searching in sorted order lets numpy narrow each search from the previous one:
+        # about twice as fast as random order against a million hashes.
+        asked = asked[np.argsort(h[asked])]
+        pos = np.searchsorted(ordered, h[asked])
+        pos[pos == len(ordered)] = 0
+        hit = ordered[pos] == h[asked]
+        return asked[hit], order[pos[hit]]
