@@ -182,10 +182,10 @@ def test_values_longer_than_the_cap_are_never_memoized(
     store: Store, publish_model: PublishModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     publish_model()
-    bound = BUILTIN_DETECTIONS["powershell"].bind(store)  # default cap: 1,024 bytes
+    bound = BUILTIN_DETECTIONS["powershell"].bind(store)  # default cap: 65,536 bytes
     spy = Spy(bound, monkeypatch)
-    script = "iex " * 500  # 2,000 bytes
-    at_cap = "x" * 1_024
+    script = "iex " * 16_400  # 65,600 bytes
+    at_cap = "x" * 65_536
     first = bound.score([script, BENIGN, at_cap])
     second = bound.score([at_cap, script, BENIGN])
     assert spy.seen == Counter({script: 2, BENIGN: 1, at_cap: 1})

@@ -13,7 +13,7 @@ the memo before it looks anything up, so a hot swap shows on the very next batch
 
 **Bounds.** At most ``size`` entries and ``max_bytes`` bytes of value text (UTF-8);
 values longer than ``max_value_bytes`` are never stored nor even looked up (they stay in
-Arrow: hashing a 1 MB script block every batch would cost more than it saves).
+Arrow: one 1 MB script block would push a sixteenth of the other values out).
 
 **Eviction: two generations of plain dicts** ("new" and "old", each holding at most half
 the budget). Lookups read ``new``, then ``old`` for what ``new`` lacks; an ``old`` hit is
