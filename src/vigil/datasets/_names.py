@@ -16,6 +16,14 @@ T = TypeVar("T")
 K = TypeVar("K", bound=str)
 
 
+def check_sizes(count_name: str, count: int, malicious_share: float) -> None:
+    """Refuse a negative row count or a malicious share outside [0, 1] (every generator)."""
+    if count < 0:
+        raise ValueError(f"{count_name} must be >= 0, got {count}")
+    if not 0.0 <= malicious_share <= 1.0:
+        raise ValueError(f"malicious_share must be within [0, 1], got {malicious_share}")
+
+
 def pick(rng: np.random.Generator, options: Sequence[T], n: int) -> list[T]:
     """``n`` uniform draws from ``options``."""
     return [options[i] for i in rng.integers(0, len(options), size=n).tolist()]

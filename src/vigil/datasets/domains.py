@@ -20,7 +20,13 @@ from numpy.typing import NDArray
 
 from vigil.datasets import _names as w
 from vigil.datasets._dga import ALNUM, DGAS, DIGITS, HEX, LETTERS, random_strings
-from vigil.datasets._names import apportion, draw_distinct, pick, pick_weighted
+from vigil.datasets._names import (
+    apportion,
+    check_sizes,
+    draw_distinct,
+    pick,
+    pick_weighted,
+)
 
 __all__ = [
     "FAMILIES",
@@ -617,10 +623,7 @@ def generate_domains(n: int, *, malicious_share: float = 0.3, seed: int = 0) -> 
         ValueError: ``n`` is negative, the share is outside [0, 1], or ``n`` is so large a family
             runs out of distinct names.
     """
-    if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
-    if not 0.0 <= malicious_share <= 1.0:
-        raise ValueError(f"malicious_share must be within [0, 1], got {malicious_share}")
+    check_sizes("n", n, malicious_share)
     rng = np.random.default_rng(seed)
     n_malicious = round(n * malicious_share)
     counts: dict[str, int] = {}
@@ -821,10 +824,7 @@ def generate_dns_log(
         ValueError: ``n_events`` is negative, the share is outside [0, 1], or the table has no
             benign rows to look up.
     """
-    if n_events < 0:
-        raise ValueError(f"n_events must be >= 0, got {n_events}")
-    if not 0.0 <= malicious_share <= 1.0:
-        raise ValueError(f"malicious_share must be within [0, 1], got {malicious_share}")
+    check_sizes("n_events", n_events, malicious_share)
     rng = np.random.default_rng(seed)
     names: list[str] = domains.column("domain").to_pylist()
     labels = np.asarray(domains.column("label").to_numpy(zero_copy_only=False))

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from vigil.datasets._names import apportion, draw_distinct
+from vigil.datasets._names import apportion, check_sizes, draw_distinct
 
 __all__ = [
     "BENIGN_CATEGORY_SHARES",
@@ -198,10 +198,7 @@ def generate_ips(n: int, *, malicious_share: float = 0.3, seed: int = 0) -> pa.T
         ValueError: ``n`` is negative, the share is outside [0, 1], or ``n`` is so large a
             category runs out of distinct addresses.
     """
-    if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
-    if not 0.0 <= malicious_share <= 1.0:
-        raise ValueError(f"malicious_share must be within [0, 1], got {malicious_share}")
+    check_sizes("n", n, malicious_share)
     rng = np.random.default_rng(seed)
     n_malicious = round(n * malicious_share)
     counts = {

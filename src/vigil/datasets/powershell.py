@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from vigil.datasets import _vocab as v
 from vigil.datasets._benign import BENIGN_FAMILIES
 from vigil.datasets._malicious import MALICIOUS_FAMILIES
+from vigil.datasets._names import check_sizes
 from vigil.datasets.obfuscation import (
     OBFUSCATIONS,
     abbreviate_flags,
@@ -276,10 +277,7 @@ def generate_commands(
 
 
 def _labels(n: int, share: float, rng: Random) -> list[bool]:
-    if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
-    if not 0.0 <= share <= 1.0:
-        raise ValueError(f"malicious_share must be within [0, 1], got {share}")
+    check_sizes("n", n, share)
     labels = [False] * n
     for i in rng.sample(range(n), round(n * share)):
         labels[i] = True
