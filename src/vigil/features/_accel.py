@@ -1,9 +1,12 @@
 """The compiled feature kernels (:mod:`vigil.features._kernels`) when they are usable.
 
+The feature extractors call them, and so do the threat-intel indexes
+(:mod:`vigil.intel._strings`: the string hash and the hash table behind every lookup).
+
 Why a fallback: the kernels are C, built when vigil is installed. Where they could not be
 built (no C compiler) or cannot be loaded (a warehouse that runs only pure-Python
-packages), every caller keeps its numpy implementation, which gives the same features,
-only slower. The tests hold the two to the same results.
+packages), every caller keeps its numpy implementation, which gives the same features
+and lookups, only slower. The tests hold the two to the same results.
 
 ``VIGIL_KERNELS=0`` in the environment turns the kernels off for a process, to compare
 or to rule them out. Callers read :data:`kernels` at call time, so a test can swap it.
