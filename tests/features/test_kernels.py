@@ -26,6 +26,7 @@ from vigil.features import _lexical as lexical
 from vigil.features._charhash import NgramLogit
 from vigil.features._wide import WideState
 from vigil.features.catalog import Catalog
+from vigil.features.entities import normalize_domain, normalize_domains
 from vigil.features.powershell import PowerShellExtractor, byte_statistics
 from vigil.testing.strategies import command_lines
 
@@ -189,6 +190,65 @@ def test_indicator_counts_are_identical(rows: list[bytes]) -> None:
     compiled, expected = both_ways(lambda: matcher.count(data, offsets))
     assert compiled.dtype == expected.dtype
     np.testing.assert_array_equal(compiled, expected)
+
+
+label_text = st.text(alphabet="abcXYZ019_-", min_size=0, max_size=70)
+domain_values = st.lists(
+    st.one_of(
+        st.none(),
+        st.builds(
+            lambda labels, dots: ".".join(labels) + dots,
+            st.lists(label_text, min_size=1, max_size=6),
+            st.sampled_from(["", ".", ".."]),
+        ),
+        st.builds(lambda head, tld: f"{head}.{tld}", label_text, st.from_regex(r"[0-9]{1,4}")),
+        st.text(alphabet="aZ9.-_:/ \té[]", max_size=40),
+        st.just("a." * 130 + "com"),  # 263 characters: longer than a name can be
+        st.text(max_size=20),
+    ),
+    max_size=16,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(domain_values)
+def test_plain_domain_names_are_normalized_identically(values: list[str | None]) -> None:
+    compiled, expected = both_ways(lambda: normalize_domains(values))
+    assert compiled.equals(expected)
+    assert compiled.to_pylist() == [normalize_domain(v) for v in values]
+
+
+def test_plain_domain_name_edges_are_normalized_identically() -> None:
+    edges = [
+        "a" * 63 + ".com",  # the longest label
+        "a" * 64 + ".com",  # one too long
+        "x." + "b" * 64,
+        ("a" * 49 + ".") * 5 + "com",  # 253 characters: the longest name
+        ("a" * 49 + ".") * 5 + "comx",  # 254
+        ("a" * 49 + ".") * 5 + "com.",  # 253 and the final dot
+        "Example.COM.",
+        "example.com..",
+        ".example.com",
+        "example..com",
+        "example",
+        "example.",
+        "1.2.3.4",
+        "host.123",
+        "host.1a",
+        "host.a1",
+        "_dmarc.example.com",
+        "-x-.y-",
+        "",
+        ".",
+        None,
+        "exa mple.com",
+        "example.com\n",
+        "ex\u00e4mple.com",
+        "https://example.com/x",
+    ]
+    compiled, expected = both_ways(lambda: normalize_domains(edges))
+    assert compiled.equals(expected)
+    assert compiled.to_pylist() == [normalize_domain(v) for v in edges]
 
 
 def test_the_powershell_feature_matrix_is_identical_both_ways() -> None:

@@ -100,3 +100,13 @@ def hash_slots_find(
     out: NDArray[np.int64],
     /,
 ) -> None: ...
+def plain_names(
+    data: NDArray[np.uint8],
+    offsets: NDArray[np.int64],
+    valid: NDArray[np.uint8],
+    max_length: int,
+    out: NDArray[np.uint8],
+    out_offsets: NDArray[np.int64],
+    status: NDArray[np.uint8],
+    /,
+) -> None: ...
