@@ -1354,6 +1354,159 @@ done:
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* ancestor_sizes(data, offsets, max_length, labels) -> (ancestors, bytes, depth)         */
+/* ancestor_fill(data, offsets, labels, depth, out, out_offsets, rows, levels)            */
+/*                                                                                      */
+/* vigil.intel._ancestors.expand: every name with each of its ancestors, the text after   */
+/* its first, second, ... dot. A value is a name when it is 1 to max_length bytes long;   */
+/* its label count is its dots plus one (0 for values that are not names). The fill      */
+/* writes the ancestors level-major (every name at level 0, then every level-1 ancestor,  */
+/* ...; rows in order within a level), as the numpy twin's one Arrow pass per level does. */
+
+static PyObject *ancestor_sizes(PyObject *self, PyObject *args)
+{
+    Py_buffer data = {0}, offsets = {0}, labels = {0};
+    Py_ssize_t max_length;
+    PyObject *result = NULL;
+
+    if (!PyArg_ParseTuple(args, "y*y*nw*", &data, &offsets, &max_length, &labels)) {
+        return NULL;
+    }
+    const int64_t *off;
+    Py_ssize_t n;
+    if (row_offsets(&offsets, &data, &off, &n) || check_buffer(&labels, 4, "labels")) {
+        goto done;
+    }
+    if (labels.len / 4 != n) {
+        PyErr_SetString(PyExc_ValueError, "need one label count per row");
+        goto done;
+    }
+    {
+        const uint8_t *bytes = (const uint8_t *)data.buf;
+        int32_t *count = (int32_t *)labels.buf;
+        int64_t ancestors = 0, total = 0, depth = 0;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t r = 0; r < n; r++) {
+            int64_t length = off[r + 1] - off[r];
+            count[r] = 0;
+            if (length < 1 || length > max_length) {
+                continue;
+            }
+            const uint8_t *row = bytes + off[r];
+            int64_t k = 1;
+            total += length;
+            for (int64_t i = 0; i < length; i++) {
+                if (row[i] == '.') {
+                    k++;
+                    total += length - i - 1;
+                }
+            }
+            count[r] = (int32_t)k;
+            ancestors += k;
+            depth = k > depth ? k : depth;
+        }
+        Py_END_ALLOW_THREADS
+        result = Py_BuildValue("LLL", (long long)ancestors, (long long)total, (long long)depth);
+    }
+done:
+    RELEASE_ALL(&data, &offsets, &labels);
+    return result;
+}
+
+static PyObject *ancestor_fill(PyObject *self, PyObject *args)
+{
+    Py_buffer data = {0}, offsets = {0}, labels = {0}, out = {0}, out_offsets = {0},
+              rows = {0}, levels = {0};
+    Py_ssize_t depth;
+    PyObject *result = NULL;
+    int64_t *cursor = NULL;
+
+    if (!PyArg_ParseTuple(args, "y*y*y*nw*w*w*w*", &data, &offsets, &labels, &depth, &out,
+                          &out_offsets, &rows, &levels)) {
+        return NULL;
+    }
+    const int64_t *off;
+    Py_ssize_t n;
+    if (row_offsets(&offsets, &data, &off, &n) || check_buffer(&labels, 4, "labels") ||
+        check_buffer(&out_offsets, 8, "out_offsets") || check_buffer(&rows, 8, "rows") ||
+        check_buffer(&levels, 4, "levels")) {
+        goto done;
+    }
+    if (labels.len / 4 != n || depth < 0) {
+        PyErr_SetString(PyExc_ValueError, "need one label count per row and a depth >= 0");
+        goto done;
+    }
+    {
+        const uint8_t *bytes = (const uint8_t *)data.buf;
+        const int32_t *count = (const int32_t *)labels.buf;
+        Py_ssize_t capacity = rows.len / 8;
+        /* what the label counts promise must fit the outputs: checked before any write */
+        int64_t ancestors = 0;
+        for (Py_ssize_t r = 0; r < n; r++) {
+            int64_t length = off[r + 1] - off[r];
+            if (count[r] < 0 || count[r] > depth || (count[r] > 0 && length < 1)) {
+                PyErr_SetString(PyExc_ValueError, "labels: a count is negative, over the "
+                                                  "depth, or given to an empty value");
+                goto done;
+            }
+            ancestors += count[r];
+        }
+        if (levels.len / 4 != capacity || out_offsets.len / 8 != capacity + 1 ||
+            ancestors != capacity) {
+            PyErr_SetString(PyExc_ValueError,
+                            "need rows and levels for every ancestor and one more offset");
+            goto done;
+        }
+        cursor = malloc((size_t)(n > 0 ? n : 1) * sizeof(int64_t));
+        if (cursor == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        uint8_t *written = (uint8_t *)out.buf;
+        int64_t *ends = (int64_t *)out_offsets.buf;
+        int64_t *row_of = (int64_t *)rows.buf;
+        int32_t *level_of = (int32_t *)levels.buf;
+        Py_ssize_t room = out.len;
+        int overflow = 0;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t r = 0; r < n; r++) {
+            cursor[r] = off[r];
+        }
+        int64_t k = 0, w = 0;
+        ends[0] = 0;
+        for (int32_t level = 0; level < depth && !overflow; level++) {
+            for (Py_ssize_t r = 0; r < n; r++) {
+                if (count[r] <= level) {
+                    continue;
+                }
+                int64_t start = cursor[r], end = off[r + 1];
+                if (w + (end - start) > room) {
+                    overflow = 1;
+                    break;
+                }
+                memcpy(written + w, bytes + start, (size_t)(end - start));
+                w += end - start;
+                row_of[k] = r;
+                level_of[k] = level;
+                ends[++k] = w;
+                const uint8_t *dot = memchr(bytes + start, '.', (size_t)(end - start));
+                cursor[r] = dot != NULL ? (int64_t)(dot - bytes) + 1 : end;
+            }
+        }
+        Py_END_ALLOW_THREADS
+        if (overflow) {
+            PyErr_SetString(PyExc_ValueError, "out: too small for the ancestors' bytes");
+            goto done;
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    free(cursor);
+    RELEASE_ALL(&data, &offsets, &labels, &out, &out_offsets, &rows, &levels);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------ */
 
 static PyMethodDef kernel_methods[] = {
     {"wide_sums", wide_sums, METH_VARARGS,
@@ -1367,6 +1520,10 @@ static PyMethodDef kernel_methods[] = {
      "Per row and indicator, the IOC matcher's hits counted (word bounds, overlaps once)."},
     {"name_stats", name_stats, METH_VARARGS,
      "Per name, 8 character statistics (length, entropy, shares, runs, distinct)."},
+    {"ancestor_sizes", ancestor_sizes, METH_VARARGS,
+     "Label counts of names, and how many ancestors and bytes they expand to."},
+    {"ancestor_fill", ancestor_fill, METH_VARARGS,
+     "Every name and each of its ancestors, level-major."},
     {"plain_names", plain_names, METH_VARARGS,
      "Lower-case plain ASCII domain names, and say which values need the slow path."},
     {"string_hashes", string_hashes, METH_VARARGS, "A seeded 64-bit hash of each string."},

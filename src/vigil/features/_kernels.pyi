@@ -110,3 +110,21 @@ def plain_names(
     status: NDArray[np.uint8],
     /,
 ) -> None: ...
+def ancestor_sizes(
+    data: NDArray[np.uint8],
+    offsets: NDArray[np.int64],
+    max_length: int,
+    labels: NDArray[np.int32],
+    /,
+) -> tuple[int, int, int]: ...
+def ancestor_fill(
+    data: NDArray[np.uint8],
+    offsets: NDArray[np.int64],
+    labels: NDArray[np.int32],
+    depth: int,
+    out: NDArray[np.uint8],
+    out_offsets: NDArray[np.int64],
+    rows: NDArray[np.int64],
+    levels: NDArray[np.int32],
+    /,
+) -> None: ...

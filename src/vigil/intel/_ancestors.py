@@ -3,9 +3,10 @@
 ``a.b.example.co.uk`` expands to itself (level 0), ``b.example.co.uk`` (1),
 ``example.co.uk`` (2), ``co.uk`` (3) and ``uk`` (4). The public suffix is the longest
 ancestor the suffix list names (``co.uk``, level 3); the registered domain is one label
-more (``example.co.uk``, level 2). Levels are produced with Arrow kernels, one pass per
-label depth, over all names at once. Which ancestor is the suffix follows tldextract's trie
-walk exactly as the features' split does (``vigil.features._suffixes``), on the same rules.
+more (``example.co.uk``, level 2). Levels are produced in two compiled passes over all
+names (vigil's kernels), or without them with Arrow kernels, one pass per label depth.
+Which ancestor is the suffix follows tldextract's trie walk exactly as the features' split
+does (``vigil.features._suffixes``), on the same rules.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from vigil._types import as_string_array
+from vigil.features import _accel
+from vigil.features.normalize import buffers
 from vigil.intel._strings import HashCache
 from vigil.intel._suffixes import EXACT, EXCEPTION, NODE, WILDCARD, PublicSuffixes
 
@@ -60,6 +63,19 @@ class Ancestors:
 def expand(domains: pa.Array, suffixes: PublicSuffixes) -> Ancestors:
     """The ancestors of each name in ``domains`` (normalized names; others give no rows)."""
     array = as_string_array(domains)
+    expanded = _levels if _accel.kernels is None else _levels_compiled
+    strings, rows, levels, labels = expanded(array)
+    hashes = HashCache(strings)
+    suffix = _suffix_level(strings, rows, levels, labels, suffixes, hashes)
+    registered_level = np.where(labels > 0, suffix - 1, -1).astype(np.int32)
+    return Ancestors(strings, rows, levels, registered_level, hashes)
+
+
+def _levels(
+    array: pa.Array,
+) -> tuple[pa.Array, NDArray[np.int64], NDArray[np.int32], NDArray[np.int32]]:
+    """Every name and each of its ancestors (level-major), their rows and levels, and each
+    row's label count (0: not a name): one Arrow pass per label depth."""
     n = len(array)
     length = pc.binary_length(array)
     valid = np.asarray(
@@ -92,10 +108,27 @@ def expand(domains: pa.Array, suffixes: PublicSuffixes) -> Ancestors:
     strings = pa.concat_arrays([p.cast(pa.large_string()) for p in parts])
     rows = np.concatenate(row_parts).astype(np.int64)
     levels = np.concatenate(level_parts)
-    hashes = HashCache(strings)
-    suffix = _suffix_level(strings, rows, levels, labels, suffixes, hashes)
-    registered_level = np.where(valid, suffix - 1, -1).astype(np.int32)
-    return Ancestors(strings, rows, levels, registered_level, hashes)
+    return strings, rows, levels, labels
+
+
+def _levels_compiled(
+    array: pa.Array,
+) -> tuple[pa.Array, NDArray[np.int64], NDArray[np.int32], NDArray[np.int32]]:
+    """:func:`_levels` in two compiled passes (sizes, then the bytes): the Arrow version
+    costs a dozen kernel calls per batch, which a DNS log's small batches of memo misses
+    pay again and again."""
+    kernels = _accel.require()
+    filled = pc.fill_null(array, "") if array.null_count else array
+    data, offsets = _accel.rows(*buffers(filled))
+    labels = np.empty(len(array), dtype=np.int32)
+    count, size, depth = kernels.ancestor_sizes(data, offsets, MAX_NAME_LENGTH, labels)
+    out = np.empty(size, dtype=np.uint8)
+    out_offsets = np.empty(count + 1, dtype=np.int64)
+    rows = np.empty(count, dtype=np.int64)
+    levels = np.empty(count, dtype=np.int32)
+    kernels.ancestor_fill(data, offsets, labels, depth, out, out_offsets, rows, levels)
+    strings = pa.LargeStringArray.from_buffers(count, pa.py_buffer(out_offsets), pa.py_buffer(out))
+    return strings, rows, levels, labels
 
 
 def _suffix_level(
