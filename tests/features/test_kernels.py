@@ -27,6 +27,7 @@ from vigil.features._charhash import NgramLogit
 from vigil.features._wide import WideState
 from vigil.features.catalog import Catalog
 from vigil.features.entities import normalize_domain, normalize_domains
+from vigil.features.normalize import clean_text
 from vigil.features.powershell import PowerShellExtractor, byte_statistics
 from vigil.testing.strategies import command_lines
 
@@ -251,6 +252,55 @@ def test_plain_domain_name_edges_are_normalized_identically() -> None:
     assert compiled.to_pylist() == [normalize_domain(v) for v in edges]
 
 
+#: Script text dense in what cleaning touches: ticks, carets, NULs, every ASCII whitespace
+#: byte and its neighbours (\x08, \x0e, \x1c), quotes and pluses, and non-ASCII (NBSP, NEL).
+script_values = st.lists(
+    st.one_of(
+        st.none(),
+        st.text(alphabet="ab `^\x00'\"+ \t\n\x0b\x0c\r\x08\x0e\x1c\u00a0\u0085é", max_size=40),
+        st.text(max_size=20),
+    ),
+    max_size=16,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(script_values, st.integers(0, 3))
+def test_script_text_is_cleaned_identically(values: list[str | None], start: int) -> None:
+    # A slice starts its rows (and its validity bits) past the array's first byte.
+    text = pa.array([None, "x", " y ", *values], type=pa.large_string()).slice(start)
+    compiled, expected = both_ways(lambda: clean_text(text))
+    assert compiled.equals(expected)
+    assert compiled.null_count == text.null_count
+    compiled.validate(full=True)
+
+
+def test_script_text_edges_are_cleaned_identically() -> None:
+    edges = [
+        "'a'+'b'",
+        "'a' + 'b' + 'c'",
+        "'+'+'",  # two spans sharing a quote
+        "+'a'",
+        "'a'+",
+        "' +'",
+        "a + b",  # no quotes: arithmetic stays
+        "'a'  +  'b'",  # two spaces collapse to one first, so this joins
+        "'a'\t+\n'b'",
+        "'a'`+^'b'",  # ticks and carets go first
+        "  lead and trail \r\n",
+        "\x00\x00",
+        "`^",
+        "",
+        None,
+        "i`E`x (n`e`w-o`b`j`e`c`t n^e^t.w^e^b^c^l^i^e^n^t)",
+        "'Down'+'load'+'String'",
+        "a\u00a0b",  # NBSP is not ASCII whitespace
+    ]
+    compiled, expected = both_ways(lambda: clean_text(pa.array(edges, type=pa.large_string())))
+    assert compiled.equals(expected)
+    assert compiled.to_pylist()[:3] == ["'ab'", "'abc'", ""]
+
+
 def test_the_powershell_feature_matrix_is_identical_both_ways() -> None:
     commands = generate_commands(600, malicious_share=0.4, seed=3).column("command_line")
     edge = pa.array(["", None, "é" * 3000, "powershell -enc " + "A" * 5000, "\x00\x01`^"])
@@ -324,6 +374,23 @@ def test_outputs_of_the_wrong_size_are_refused() -> None:
         kernels().wide_sums(
             data, offsets, np.zeros(15, np.uint8), np.zeros(2), np.zeros(2), 10, 1, 1, 1, 1
         )
+
+
+def test_cleaning_with_short_outputs_is_refused() -> None:
+    data = np.frombuffer(b"a ` b", dtype=np.uint8)
+    offsets = np.array([0, 5], dtype=np.int64)
+    valid = np.ones(1, dtype=np.uint8)
+    out, ends, scratch = np.empty(5, np.uint8), np.empty(2, np.int64), np.empty(5, np.uint8)
+    for args in [
+        (data, offsets, valid, out[:4], ends, scratch),
+        (data, offsets, valid, out, ends[:1], scratch),
+        (data, offsets, valid, out, ends, scratch[:4]),
+        (data, offsets, np.ones(2, np.uint8), out, ends, scratch),
+    ]:
+        with pytest.raises(ValueError, match="validity byte per row"):
+            kernels().clean_script(*args)
+    kernels().clean_script(data, offsets, valid, out, ends, scratch)
+    assert bytes(out[: ends[1]]) == b"a b"
 
 
 def test_hits_outside_the_text_or_across_rows_are_refused() -> None:

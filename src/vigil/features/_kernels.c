@@ -1354,6 +1354,127 @@ done:
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* clean_script(data, offsets, valid, out, out_offsets, drop)                            */
+/*                                                                                      */
+/* vigil.features.normalize.clean_text in one pass per row: drop NUL, backtick and caret  */
+/* bytes; trim ASCII whitespace (tab to carriage return, and space, as Arrow's ascii_*    */
+/* kernels define it) and collapse each run of it into one space; then remove the         */
+/* ' + ' of string concatenations (a quote, an optional space, a plus, an optional space, */
+/* a quote: up to five bytes, all marked on the collapsed row before any is removed, as   */
+/* the numpy twin does). Rows that are not valid come out empty. drop is scratch space,   */
+/* at least as long as the data.                                                          */
+
+static inline int quote_byte(uint8_t c) { return c == '\'' || c == '"'; }
+
+/* What the cleaning pass does with a byte: keep it, drop it, or read it as whitespace. */
+enum { CLEAN_KEEP = 0, CLEAN_DROP = 1, CLEAN_SPACE = 2 };
+
+static uint8_t clean_class(uint8_t c)
+{
+    if (c == 0 || c == '`' || c == '^') {
+        return CLEAN_DROP;
+    }
+    return (c == ' ' || (c >= '\t' && c <= '\r')) ? CLEAN_SPACE : CLEAN_KEEP;
+}
+
+/* Removes the ' + ' concatenations of one collapsed row, row[0..length), in place; returns
+ * the new length. Every span is marked on the row as it was before any is removed. */
+static int64_t join_concatenations(uint8_t *row, int64_t length, uint8_t *dropped)
+{
+    memset(dropped, 0, (size_t)length);
+    int any = 0;
+    for (const uint8_t *plus = memchr(row, '+', (size_t)length); plus != NULL;
+         plus = memchr(plus + 1, '+', (size_t)(row + length - plus - 1))) {
+        int64_t p = plus - row, left = p - 1, right = p + 1;
+        if (left >= 0 && row[left] == ' ') {
+            left--;
+        }
+        if (right < length && row[right] == ' ') {
+            right++;
+        }
+        if (left >= 0 && right < length && quote_byte(row[left]) && quote_byte(row[right])) {
+            memset(dropped + left, 1, (size_t)(right - left + 1));
+            any = 1;
+        }
+    }
+    if (!any) {
+        return length;
+    }
+    int64_t w = 0;
+    for (int64_t i = 0; i < length; i++) {
+        row[w] = row[i];
+        w += !dropped[i];
+    }
+    return w;
+}
+
+static PyObject *clean_script(PyObject *self, PyObject *args)
+{
+    Py_buffer data = {0}, offsets = {0}, valid = {0}, out = {0}, out_offsets = {0}, drop = {0};
+    PyObject *result = NULL;
+
+    if (!PyArg_ParseTuple(args, "y*y*y*w*w*w*", &data, &offsets, &valid, &out, &out_offsets,
+                          &drop)) {
+        return NULL;
+    }
+    const int64_t *off;
+    Py_ssize_t n;
+    if (row_offsets(&offsets, &data, &off, &n) || check_buffer(&out_offsets, 8, "out_offsets")) {
+        goto done;
+    }
+    if (valid.len != n || out_offsets.len / 8 != n + 1 || out.len < off[n] - off[0] ||
+        drop.len < off[n] - off[0]) {
+        PyErr_SetString(PyExc_ValueError,
+                        "need a validity byte per row, one output offset more than rows, and "
+                        "an output and a scratch buffer as long as the data");
+        goto done;
+    }
+    {
+        const uint8_t *bytes = (const uint8_t *)data.buf;
+        const uint8_t *is_valid = (const uint8_t *)valid.buf;
+        uint8_t *written = (uint8_t *)out.buf;
+        uint8_t *dropped = (uint8_t *)drop.buf;
+        int64_t *ends = (int64_t *)out_offsets.buf;
+        int64_t w = 0;
+        uint8_t kind[256];
+        for (int c = 0; c < 256; c++) {
+            kind[c] = clean_class((uint8_t)c);
+        }
+        Py_BEGIN_ALLOW_THREADS
+        ends[0] = 0;
+        for (Py_ssize_t r = 0; r < n; r++) {
+            const int64_t lo = w;
+            if (is_valid[r]) {
+                int space = 0;
+                for (int64_t i = off[r]; i < off[r + 1]; i++) {
+                    uint8_t c = bytes[i];
+                    uint8_t k = kind[c];
+                    if (k == CLEAN_KEEP) {
+                        if (space) {
+                            written[w] = ' ';
+                            w += w > lo; /* no space before the row's first byte */
+                            space = 0;
+                        }
+                        written[w++] = c;
+                    } else {
+                        space |= k == CLEAN_SPACE;
+                    }
+                }
+                if (memchr(written + lo, '+', (size_t)(w - lo)) != NULL) {
+                    w = lo + join_concatenations(written + lo, w - lo, dropped + lo);
+                }
+            }
+            ends[r + 1] = w;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    result = Py_NewRef(Py_None);
+done:
+    RELEASE_ALL(&data, &offsets, &valid, &out, &out_offsets, &drop);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* ancestor_sizes(data, offsets, max_length, labels) -> (ancestors, bytes, depth)         */
 /* ancestor_fill(data, offsets, labels, depth, out, out_offsets, rows, levels)            */
 /*                                                                                      */
@@ -1524,6 +1645,8 @@ static PyMethodDef kernel_methods[] = {
      "Label counts of names, and how many ancestors and bytes they expand to."},
     {"ancestor_fill", ancestor_fill, METH_VARARGS,
      "Every name and each of its ancestors, level-major."},
+    {"clean_script", clean_script, METH_VARARGS,
+     "PowerShell text cleaned: ticks, carets and NULs out, whitespace collapsed, ' + ' joined."},
     {"plain_names", plain_names, METH_VARARGS,
      "Lower-case plain ASCII domain names, and say which values need the slow path."},
     {"string_hashes", string_hashes, METH_VARARGS, "A seeded 64-bit hash of each string."},

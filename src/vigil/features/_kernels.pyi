@@ -100,6 +100,15 @@ def hash_slots_find(
     out: NDArray[np.int64],
     /,
 ) -> None: ...
+def clean_script(
+    data: NDArray[np.uint8],
+    offsets: NDArray[np.int64],
+    valid: NDArray[np.uint8],
+    out: NDArray[np.uint8],
+    out_offsets: NDArray[np.int64],
+    drop: NDArray[np.uint8],
+    /,
+) -> None: ...
 def plain_names(
     data: NDArray[np.uint8],
     offsets: NDArray[np.int64],

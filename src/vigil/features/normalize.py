@@ -1,7 +1,8 @@
 """Undo the PowerShell obfuscations that hide keywords from matching, a whole batch at a time.
 
-Normalization uses Arrow's literal kernels and numpy masks over the raw UTF-8 bytes:
-regex replacement in Arrow runs at ~75 MB/s here, several times too slow for the scoring
+Cleaning is one compiled pass over the raw UTF-8 bytes (``clean_script`` in
+``_kernels.c``), with Arrow's literal kernels and numpy masks as the fallback: regex
+replacement in Arrow runs at ~75 MB/s here, several times too slow for the scoring
 budget (bench/powershell_udf.py). Decoding base64 payloads is per row, in C
 (``base64``/``zlib``), and only for the rows that carry one.
 """
@@ -18,6 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
+
+from vigil.features import _accel
 
 #: How many nested -EncodedCommand / FromBase64String layers are unwrapped.
 MAX_DECODE_DEPTH = 4
@@ -135,8 +138,36 @@ def clean_text(text: pa.Array) -> pa.Array:
 
     NULs come from UTF-16 script files read as single bytes (``f\0u\0n\0...``): no
     command line can hold one, and decoded payloads drop them too. Case is kept: base64
-    payloads are still to be decoded. Nulls stay null.
+    payloads are still to be decoded. Nulls stay null. ``text`` is ``large_string``.
     """
+    kernels = _accel.kernels
+    if kernels is None:
+        return _clean_text_arrow(text)
+    data, offsets = _accel.rows(*buffers(text))
+    n = len(text)
+    out = np.empty(len(data), dtype=np.uint8)
+    out_offsets = np.empty(n + 1, dtype=np.int64)
+    valid = np.asarray(text.is_valid(), dtype=np.uint8)
+    kernels.clean_script(data, offsets, valid, out, out_offsets, np.empty_like(out))
+    return pa.LargeStringArray.from_buffers(
+        n,
+        pa.py_buffer(out_offsets),
+        pa.py_buffer(out[: out_offsets[-1]]),
+        _validity(text),
+        null_count=text.null_count,
+    )
+
+
+def _validity(text: pa.Array) -> pa.Buffer | None:
+    """``text``'s validity bitmap starting at its first row (None when it has no nulls)."""
+    if not text.null_count:
+        return None
+    return pa.py_buffer(np.packbits(np.asarray(text.is_valid()), bitorder="little"))
+
+
+def _clean_text_arrow(text: pa.Array) -> pa.Array:
+    """:func:`clean_text` in Arrow passes and numpy masks: the fallback, and the reference
+    the compiled pass (``clean_script`` in ``_kernels.c``) is tested against."""
     text = pc.replace_substring(text, "\x00", "")
     text = pc.replace_substring(text, "`", "")
     text = pc.replace_substring(text, "^", "")
