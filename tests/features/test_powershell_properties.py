@@ -90,3 +90,72 @@ def test_the_launcher_payload_pattern_extracts_what_the_whole_pattern_does(
         return  # not a launcher: the tail pattern is never asked
     tail = pc.extract_regex(row, normalize._LAUNCHER_PAYLOAD_RE2)
     assert tail[0]["payload"] == whole[0]["payload"]
+
+
+def _utf16_base64(script: str) -> str:
+    return base64.b64encode(script.encode("utf-16-le")).decode()
+
+
+@st.composite
+def payload_rows(draw: st.DrawFn) -> tuple[list[str], list[str | None]]:
+    """Launchers (some nested), FromBase64String payloads, short and broken payloads, and
+    rows without any, as one batch; and per row, the script it must unwrap to (None: not
+    a launcher of a script)."""
+    scripts = st.sampled_from(
+        [
+            "Get-Date",
+            "iex (New-Object Net.WebClient)",
+            "A",
+            "",
+            # payloads decoding must find once unwrapping has revealed them
+            f"iex ([Convert]::FromBase64String('{_utf16_base64('Get-Process')}'))",
+            f"powershell -w hidden -enc {_utf16_base64('Get-Service')}",
+        ]
+    )
+    launchers = st.sampled_from(["powershell -nop -enc", "pwsh -ep bypass -ec", "-e", "/enc"])
+    rows: list[str] = []
+    expected: list[str | None] = []
+    for _ in range(draw(st.integers(1, 8))):
+        script = inner = draw(scripts)
+        depth = draw(st.integers(0, normalize.MAX_DECODE_DEPTH))
+        for _ in range(depth):  # nested launchers
+            script = f"{draw(launchers)} {_utf16_base64(script)}"
+        kind = draw(st.sampled_from(["as is", "frombase64", "short", "broken"]))
+        expected.append(inner if kind == "as is" and depth and inner else None)
+        if kind == "frombase64":
+            script = f"[Convert]::FromBase64String('{_utf16_base64(script)}')"
+        elif kind == "short":
+            script = f"{draw(launchers)} {draw(st.sampled_from(['A', 'QQ', 'QQA', 'QQA=']))}"
+        elif kind == "broken":
+            script = f"{draw(launchers)} {_utf16_base64(script)[:-1]}!"
+        rows.append(script)
+    return rows, expected
+
+
+@PROPERTY
+@given(payload_rows())
+def test_unwrapping_candidate_rows_only_is_unwrapping_every_row(
+    batch: tuple[list[str], list[str | None]],
+) -> None:
+    """Unwrapping looks only at rows the payload prefilter matches (and, after a level, at
+    the rows it changed): it must change exactly what testing every row does, and unwrap
+    every launcher, nested up to MAX_DECODE_DEPTH levels, to its script."""
+    rows, expected = batch
+    text = normalize.clean_text(pa.array(rows, type=pa.large_string()))
+    candidates = normalize._matching(text, normalize._CANDIDATE_RE2)
+    every_row = np.arange(len(text), dtype=np.int64)
+    prefiltered, changed = normalize._unwrap(text, candidates)
+    unwrapped, changed_too = normalize._unwrap(text, every_row)
+    assert prefiltered.equals(unwrapped)
+    assert changed.tolist() == changed_too.tolist()
+    for row, script in enumerate(expected):
+        if script is not None:
+            assert prefiltered[row].as_py() == script
+            assert row in changed
+
+    one_pass = normalize.unwrap_and_decode(text)
+    two_passes = normalize.decode_payloads(normalize.unwrap_launchers(text))
+    assert one_pass.text.equals(two_passes.text)
+    assert one_pass.content.equals(two_passes.content)
+    for field in ("layers", "binary_payloads", "failed_payloads"):
+        assert getattr(one_pass, field).tolist() == getattr(two_passes, field).tolist()

@@ -35,9 +35,8 @@ from vigil.features.normalize import (
     Decoded,
     buffers,
     clean_text,
-    decode_payloads,
     from_buffers,
-    unwrap_launchers,
+    unwrap_and_decode,
 )
 
 if TYPE_CHECKING:
@@ -311,7 +310,7 @@ class PowerShellExtractor:
         array = as_string_array(values)
         valid = np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
         text = pc.fill_null(array, "") if array.null_count else array
-        return valid, decode_payloads(unwrap_launchers(clean_text(text)))
+        return valid, unwrap_and_decode(clean_text(text))
 
     def analyze(self, values: StringColumn) -> Analysis:
         valid, decoded = self._decoded(values)
