@@ -411,20 +411,3 @@ def test_the_scoring_path_imports_no_training_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-def test_hash_index_finds_exactly_its_keys() -> None:
-    from vigil.features._hashindex import HashIndex
-
-    rng = np.random.default_rng(3)
-    keys = np.unique(rng.integers(0, 2**63, 5000, dtype=np.uint64))
-    # crowd the table: keys that share their home slot force long probe sequences
-    keys = np.concatenate([keys, (np.arange(1, 40, dtype=np.uint64) << np.uint64(50))])
-    index = HashIndex.build(keys)
-    found, where = index.lookup(keys)
-    assert found.all()
-    np.testing.assert_array_equal(keys[where], keys)
-    others = rng.integers(0, 2**63, 5000, dtype=np.uint64)
-    others = others[~np.isin(others, keys)]
-    assert not index.lookup(others)[0].any()
-    assert not HashIndex.build(np.zeros(0, dtype=np.uint64)).lookup(keys)[0].any()
