@@ -55,7 +55,7 @@ def stage_profile(bound, values: pa.Array, memo_off) -> list[tuple[str, float]]:
     """
     from vigil.features._accel import numpy_only
     from vigil.features.base import distinct
-    from vigil.features.normalize import buffers, clean_text, decode_payloads, unwrap_launchers
+    from vigil.features.normalize import buffers, clean_text, unwrap_and_decode
     from vigil.features.powershell import add_token_ngrams
 
     extractor = bound.extractor_for(bound.scorer.current())
@@ -72,8 +72,7 @@ def stage_profile(bound, values: pa.Array, memo_off) -> list[tuple[str, float]]:
 
     uniques, _, _ = clock("distinct (dictionary_encode)", lambda: distinct(batch))
     cleaned = clock("clean (ticks, carets, concat, spaces)", lambda: clean_text(uniques))
-    unwrapped = clock("unwrap ordinary launchers", lambda: unwrap_launchers(cleaned))
-    decoded = clock("decode base64 payloads", lambda: decode_payloads(unwrapped))
+    decoded = clock("unwrap launchers, decode payloads", lambda: unwrap_and_decode(cleaned))
     lowered = clock("lower-case", lambda: pc.utf8_lower(decoded.text))
     data, offsets = buffers(lowered)
     clock("IOC matching (Aho-Corasick)", lambda: extractor.catalog.matcher.count(data, offsets))
