@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from vigil.features import get_extractor
+from vigil.features import _accel, get_extractor
 from vigil.store import ModelManifest, Store
 from vigil.testing.models import logistic_onnx
 
@@ -28,6 +28,21 @@ def _clean_vigil_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
         if name.startswith("VIGIL_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+
+
+#: The ways a kernel-backed function can run here: its numpy twin always, and the
+#: compiled kernel when it was built and is not switched off.
+KERNEL_WAYS = ["numpy"] + (["compiled"] if _accel.kernels is not None else [])
+
+
+@pytest.fixture(params=KERNEL_WAYS)
+def way(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Runs the test once per way in :data:`KERNEL_WAYS` ("numpy": kernels switched off)."""
+    if request.param == "numpy":
+        with _accel.numpy_only():
+            yield request.param
+    else:
+        yield request.param
 
 
 PublishModel = Callable[..., ModelManifest]

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vigil.features import _accel
 from vigil.features._hashindex import HashIndex
-
-
-@pytest.fixture(params=["compiled", "numpy"])
-def way(request: pytest.FixtureRequest) -> Iterator[str]:
-    if request.param == "compiled" and _accel.kernels is None:
-        pytest.skip(f"the compiled kernels are off ({_accel.ENV_SWITCH}=0) or were not built")
-    if request.param == "numpy":
-        with _accel.numpy_only():
-            yield request.param
-    else:
-        yield request.param
 
 
 def test_hash_index_finds_exactly_its_keys(way: str) -> None:

@@ -6,8 +6,6 @@ and with their numpy twins (column-wise hashes, a binary search), which must agr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -16,17 +14,6 @@ from hypothesis import strategies as st
 
 from vigil.features import _accel
 from vigil.intel._strings import _SEEDS, HashCache, StringSet, hash_strings
-
-WAYS = ["numpy"] + (["compiled"] if _accel.kernels is not None else [])
-
-
-@pytest.fixture(params=WAYS)
-def way(request: pytest.FixtureRequest) -> Iterator[str]:
-    if request.param == "numpy":
-        with _accel.numpy_only():
-            yield request.param
-    else:
-        yield request.param
 
 
 def test_find_returns_positions_in_values(way: str) -> None:
