@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +20,21 @@ from vigil.testing.models import logistic_onnx
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Drop the developer's VIGIL_* variables before any fixture runs.
+
+    Module-scoped fixtures train and publish models through the CLI before the per-test
+    fixture below has cleaned anything: with VIGIL_STORE set, they published into the
+    developer's own store. (The compiled kernels were chosen when vigil was imported, so
+    ``VIGIL_KERNELS=0 pytest`` still runs the suite on the numpy paths.)
+    """
+    for name in [name for name in os.environ if name.startswith("VIGIL_")]:
+        del os.environ[name]
+
+
 @pytest.fixture(autouse=True)
 def _clean_vigil_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No VIGIL_* variable and no vigil.toml from the developer's machine leaks into a test."""
-    import os
-
     for name in list(os.environ):
         if name.startswith("VIGIL_"):
             monkeypatch.delenv(name)
