@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
+import select
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -279,7 +280,8 @@ def score(
     snapshot = _intel_for(spec) if intel else None
     bound = spec.bind(_store(store), intel=snapshot)
     out = sys.stdout
-    for batch in _batches(_read_inputs(jsonl), max(1, batch_size)):
+    size = max(1, batch_size)
+    for batch in _batches(_read_inputs(jsonl, size), size):
         if explain:
             for item in bound.explain(batch):
                 out.write(("null" if item is None else _json_line(item.to_dict())) + "\n")
@@ -289,14 +291,63 @@ def score(
         out.flush()
 
 
-def _stdin_lines() -> Iterator[str]:
-    """stdin split at "\\n" only, as UTF-8; undecodable bytes become U+FFFD, never an error."""
+#: Bytes asked of stdin per read: a pipe answers with what has arrived, up to this.
+STDIN_READ_BYTES = 1 << 20
+
+
+def _stdin_reads(enough: int) -> Iterator[list[str]]:
+    """stdin's lines, split at "\\n" only, as UTF-8 (undecodable bytes become U+FFFD, never
+    an error), in groups: a group ends at ``enough`` lines or when no more input is
+    waiting.
+
+    Why not a fixed batch: a live log (``tail -f dns.log | vigil score domain``) must be
+    scored as its lines come, not when a batch fills up or the input ends; while a file
+    or a fast producer (``cat``, whose pipe holds only 64 KB at a time) still makes
+    whole batches, as the next reads find more input waiting.
+    """
     binary = getattr(sys.stdin, "buffer", None)
-    if binary is None:  # a text-only stdin (an embedding application): take its lines
-        yield from sys.stdin
+    if binary is None or not hasattr(binary, "read1"):  # a text-only stdin: take its lines
+        group: list[str] = []
+        for line in sys.stdin:
+            group.append(line)
+            if len(group) >= enough:
+                yield group
+                group = []
+        if group:
+            yield group
         return
-    for raw in binary:
-        yield raw.decode("utf-8", "replace")
+    parts: list[bytes] = []  # the current line's bytes so far (a line may span many reads)
+    ready: list[str] = []
+    while chunk := binary.read1(STDIN_READ_BYTES):
+        if b"\n" in chunk:
+            lines = b"".join([*parts, chunk]).split(b"\n")
+            rest = lines.pop()  # the start of a line not complete yet ("" after a final "\n")
+            parts = [rest] if rest else []
+            ready.extend(line.decode("utf-8", "replace") for line in lines)
+        else:
+            parts.append(chunk)
+        if ready and (len(ready) >= enough or not _input_waiting(binary)):
+            yield ready
+            ready = []
+    if parts:
+        ready.append(b"".join(parts).decode("utf-8", "replace"))
+    if ready:
+        yield ready
+
+
+def _input_waiting(stream: Any) -> bool:
+    """Whether a read of ``stream`` would return at once. A stream without a file
+    descriptor (in memory) is read to its end, as a file is; a descriptor that select
+    cannot watch (a pipe on Windows) is never waited on."""
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError):  # io.UnsupportedOperation is an OSError
+        return True
+    try:
+        ready, _, _ = select.select([descriptor], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return bool(ready)
 
 
 def _is_null_literal(line: str) -> bool:
@@ -304,35 +355,41 @@ def _is_null_literal(line: str) -> bool:
     return stripped in NULL_LITERALS or stripped.lower() == "null"
 
 
-def _read_inputs(jsonl: bool) -> Iterator[str | None]:
-    for number, raw in enumerate(_stdin_lines(), start=1):
-        line = raw.rstrip("\r\n")
-        if not jsonl:
-            yield None if _is_null_literal(line) else line
-            continue
-        try:
-            value = json.loads(line) if line.strip() else None
-        except json.JSONDecodeError as exc:
-            _console().print(f"[yellow]line {number}: not JSON ({exc.msg}); scored as NULL[/]")
-            value = None
-        if value is not None and not isinstance(value, str):
-            _console().print(
-                f"[yellow]line {number}: expected a JSON string, got "
-                f"{type(value).__name__}; scored as NULL[/]"
-            )
-            value = None
-        yield value
+def _read_inputs(jsonl: bool, enough: int) -> Iterator[list[str | None]]:
+    """stdin's lines as inputs, in the groups :func:`_stdin_reads` makes: None for
+    NULL-like lines (and, with ``jsonl``, for lines that are not a JSON string, with a
+    warning)."""
+    number = 0
+    for lines in _stdin_reads(enough):
+        values: list[str | None] = []
+        for raw in lines:
+            number += 1
+            values.append(_parse_line(raw.rstrip("\r\n"), number, jsonl))
+        yield values
 
 
-def _batches(items: Iterator[str | None], size: int) -> Iterator[list[str | None]]:
-    batch: list[str | None] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _parse_line(line: str, number: int, jsonl: bool) -> str | None:
+    if not jsonl:
+        return None if _is_null_literal(line) else line
+    try:
+        value = json.loads(line) if line.strip() else None
+    except json.JSONDecodeError as exc:
+        _console().print(f"[yellow]line {number}: not JSON ({exc.msg}); scored as NULL[/]")
+        return None
+    if value is not None and not isinstance(value, str):
+        _console().print(
+            f"[yellow]line {number}: expected a JSON string, got "
+            f"{type(value).__name__}; scored as NULL[/]"
+        )
+        return None
+    return value
+
+
+def _batches(reads: Iterator[list[str | None]], size: int) -> Iterator[list[str | None]]:
+    """At most ``size`` inputs each; a group is not held back to wait for more input."""
+    for values in reads:
+        for start in range(0, len(values), size):
+            yield values[start : start + size]
 
 
 # -- demo and sql ---------------------------------------------------------------------------

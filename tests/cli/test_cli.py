@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -345,6 +346,47 @@ class TestScore:
         scores = scores_of(result.stdout)
         assert len(scores) == 3
         assert not any(math.isnan(s) for s in scores)
+
+    def test_a_live_pipe_is_scored_as_its_lines_arrive(self, trained: Trained) -> None:
+        """`tail -f log | vigil score`: lines are scored when they arrive, not when a
+        batch fills up or the input ends; a line written in pieces waits for its end."""
+        process = subprocess.Popen(
+            [str(VIGIL), "score", "powershell", "--store", str(trained.store)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert process.stdin is not None
+        stdout = process.stdout
+        assert stdout is not None
+        reader = ThreadPoolExecutor(max_workers=1)
+
+        def next_line() -> bytes:  # a hung CLI fails the test instead of hanging it
+            return reader.submit(stdout.readline).result(timeout=120)
+
+        try:
+            process.stdin.write(f"{BENIGN}\n{MALICIOUS}\n".encode())
+            process.stdin.flush()  # and the pipe stays open
+            first, second = float(next_line()), float(next_line())
+            assert second > first
+            process.stdin.write(b"Get-")
+            process.stdin.flush()
+            process.stdin.write(b"Date\n\n")
+            process.stdin.flush()
+            assert not math.isnan(float(next_line()))  # "Get-Date", whole
+            assert next_line() == b"nan\n"  # the empty line
+            process.stdin.write(MALICIOUS.encode())  # the last line, without a newline
+            process.stdin.close()
+            assert float(next_line()) == pytest.approx(second, abs=1e-6)
+            assert next_line() == b""
+            assert process.wait(timeout=60) == 0
+        finally:
+            process.kill()
+            process.wait(timeout=60)
+            reader.shutdown(wait=False)
+            for stream in (process.stdin, stdout, process.stderr):
+                if stream is not None:
+                    stream.close()
 
     def test_batch_size_does_not_change_the_output(self, trained: Trained) -> None:
         lines = [BENIGN, "", MALICIOUS, BENIGN, "null", MALICIOUS + " ", "Get-Date"] * 3
