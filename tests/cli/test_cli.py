@@ -607,7 +607,7 @@ class TestErrors:
         [
             pytest.param([0, 1, 2, 1], "has values [2]; expected 0 or 1", id="not-0-or-1"),
             pytest.param(["benign", "evil", "evil", "benign"], "must hold 0/1", id="words"),
-            pytest.param([0, 0, 0, 0], "only one class", id="one-class"),
+            pytest.param([0, 0, 0, 0], "split has 0 malicious and", id="one-class"),
         ],
     )
     def test_labels_must_be_0_or_1_and_both_classes_present(

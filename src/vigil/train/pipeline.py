@@ -194,10 +194,13 @@ def require_both_classes(
 ) -> None:
     """Refuse a split side with one class: nothing could be learned or measured on it."""
     for side, labels in (("training", y_train), ("validation", y_validation)):
-        if labels.sum() == 0 or labels.sum() == len(labels):
+        malicious = int(labels.sum())
+        benign = len(labels) - malicious
+        if malicious == 0 or benign == 0:
             raise DataError(
-                f"the {side} split has only one class ({len(labels)} rows); "
-                f"provide both malicious (1) and benign (0) examples{hint}"
+                f"the {side} split has {malicious} malicious and {benign} benign rows, and "
+                f"it needs both: provide more labelled rows of each class (label 1: "
+                f"malicious, 0: benign){hint}"
             )
 
 
