@@ -268,7 +268,15 @@ def score(
     jsonl: Annotated[
         bool, typer.Option("--jsonl", help="Each line is a JSON string (or null).")
     ] = False,
-    batch_size: Annotated[int, typer.Option(help="Lines per batch; 1 for interactive use.")] = 8192,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            help=(
+                "Most lines per batch (input that arrives slowly, from a terminal or a "
+                "live pipe, is scored as it comes)."
+            )
+        ),
+    ] = 8192,
     explain: Annotated[
         bool, typer.Option(help="Print a JSON explanation instead of a bare score.")
     ] = False,
