@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from vigil.datasets.powershell import generate_commands
-from vigil.features import _accel, powershell
+from vigil.features import _accel, normalize, powershell
 from vigil.features import _lexical as lexical
 from vigil.features._charhash import NgramLogit
 from vigil.features._wide import WideState
@@ -301,6 +301,60 @@ def test_script_text_edges_are_cleaned_identically() -> None:
     assert compiled.to_pylist()[:3] == ["'ab'", "'abc'", ""]
 
 
+@st.composite
+def payload_texts(draw: st.DrawFn) -> str:
+    """Text near the payload prefilter's edges: dashes (ASCII and Unicode), prefixes of
+    -EncodedCommand in any case, separators (\v is not one), quotes, base64 characters
+    with the two non-ASCII code points RE2 folds into them, FromBase64String with a long
+    s, cut anywhere."""
+    dash = draw(st.sampled_from(["-", "/", "\u2013", "\u2014", "\u2015", "\u2012", "", "x"]))
+    word = draw(st.sampled_from(["encodedcommand", "ec", "ea", "enc", "e", "encodedcommandx"]))
+    length = draw(st.integers(0, len(word)))
+    flag = "".join(c.upper() if draw(st.booleans()) else c for c in word[:length])
+    gap = draw(st.text(alphabet=" \t\n\x0b\x0c\r:", max_size=3))
+    quote = draw(st.sampled_from(["", "'", '"', "`"]))
+    body = draw(st.text(alphabet="aZ09+/=\u017f\u212a\u0131.-", max_size=4))
+    b64 = "".join(
+        draw(st.sampled_from([c, c.upper(), "\u017f"])) if c == "s" else c
+        for c in "frombase64string"
+    )
+    b64 = b64[: draw(st.integers(0, len(b64)))] if draw(st.booleans()) else b64
+    pieces = [dash + flag + gap + quote + body, b64, draw(st.text(max_size=8))]
+    order = draw(st.permutations(pieces))
+    return "".join(order)[: draw(st.integers(0, 60))]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.one_of(st.none(), payload_texts()), max_size=8))
+def test_payload_prefilter_matches_what_the_regex_matches(values: list[str | None]) -> None:
+    text = pa.array(values, type=pa.large_string())
+    compiled, expected = both_ways(lambda: normalize._payload_rows(text))
+    assert compiled.tolist() == expected.tolist()
+
+
+def test_payload_prefilter_edges() -> None:
+    rows = [
+        "powershell -e JAB",
+        "powershell -EncodedCommand:'JA'",
+        "-EC  J",  # one base64 character is not enough
+        "-ec\vJAB",  # a vertical tab is not \s to RE2
+        "\u2014enc JA",
+        "-encodedcommandx JA",
+        "-ex JA",
+        "[Convert]::FROMBASE64STRING",
+        "frombase64\u017ftring",
+        "frombase46string",
+        "- e JA",
+        "-e \u212a\u017f",  # Kelvin sign and long s are base64 letters to RE2
+        "-e \u0131\u0131",  # dotless i is not
+        "",
+        None,
+    ]
+    text = pa.array(rows, type=pa.large_string())
+    compiled, expected = both_ways(lambda: normalize._payload_rows(text))
+    assert compiled.tolist() == expected.tolist() == [0, 1, 4, 7, 8, 11]
+
+
 def test_the_powershell_feature_matrix_is_identical_both_ways() -> None:
     commands = generate_commands(600, malicious_share=0.4, seed=3).column("command_line")
     edge = pa.array(["", None, "é" * 3000, "powershell -enc " + "A" * 5000, "\x00\x01`^"])
@@ -391,6 +445,15 @@ def test_cleaning_with_short_outputs_is_refused() -> None:
             kernels().clean_script(*args)
     kernels().clean_script(data, offsets, valid, out, ends, scratch)
     assert bytes(out[: ends[1]]) == b"a b"
+
+
+def test_the_payload_prefilter_refuses_bad_sizes() -> None:
+    data = np.frombuffer(b"-e JA", dtype=np.uint8)
+    offsets = np.array([0, 5], dtype=np.int64)
+    with pytest.raises(ValueError, match="output byte per row"):
+        kernels().payload_rows(data, offsets, np.ones(1, np.uint8), np.empty(2, np.uint8))
+    with pytest.raises(ValueError, match="output byte per row"):
+        kernels().payload_rows(data, offsets, np.ones(2, np.uint8), np.empty(1, np.uint8))
 
 
 def test_hits_outside_the_text_or_across_rows_are_refused() -> None:

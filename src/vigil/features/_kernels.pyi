@@ -109,6 +109,13 @@ def clean_script(
     drop: NDArray[np.uint8],
     /,
 ) -> None: ...
+def payload_rows(
+    data: NDArray[np.uint8],
+    offsets: NDArray[np.int64],
+    valid: NDArray[np.uint8],
+    out: NDArray[np.uint8],
+    /,
+) -> None: ...
 def plain_names(
     data: NDArray[np.uint8],
     offsets: NDArray[np.int64],

@@ -217,19 +217,31 @@ def unwrap_launchers(text: pa.Array) -> pa.Array:
     nested in launchers are unwrapped up to :data:`MAX_DECODE_DEPTH` levels. ``text``
     must already be cleaned (:func:`clean_text`).
     """
-    return _unwrap(text, _matching(text, _CANDIDATE_RE2))[0]
+    return _unwrap(text, _payload_rows(text))[0]
 
 
 def unwrap_and_decode(text: pa.Array) -> Decoded:
     """:func:`decode_payloads` of :func:`unwrap_launchers`, with one regex pass over the
     whole batch instead of three: both look only at rows with a payload flag, and of
     those, the rows unwrapping changed are the only ones to test again."""
-    candidates = _matching(text, _CANDIDATE_RE2)
+    candidates = _payload_rows(text)
     unwrapped, changed = _unwrap(text, candidates)
     if changed.size:
-        retest = changed[_matching(unwrapped.take(pa.array(changed)), _CANDIDATE_RE2)]
+        retest = changed[_payload_rows(unwrapped.take(pa.array(changed)))]
         candidates = np.union1d(np.setdiff1d(candidates, changed), retest)
     return _decode(unwrapped, candidates)
+
+
+def _payload_rows(text: pa.Array) -> NDArray[np.int64]:
+    """Indices of the rows that may carry a payload (``_CANDIDATE_RE2`` matches them): in
+    one compiled pass when the kernels are loaded (``payload_rows``), else by the regex."""
+    kernels = _accel.kernels
+    if kernels is None or len(text) == 0:
+        return _matching(text, _CANDIDATE_RE2)
+    data, offsets = _accel.rows(*buffers(text))
+    found = np.empty(len(text), dtype=np.uint8)
+    kernels.payload_rows(data, offsets, np.asarray(text.is_valid(), dtype=np.uint8), found)
+    return np.flatnonzero(found).astype(np.int64)
 
 
 def _matching(text: pa.Array, pattern: str) -> NDArray[np.int64]:
@@ -241,10 +253,10 @@ def _matching(text: pa.Array, pattern: str) -> NDArray[np.int64]:
 
 
 def _unwrap(text: pa.Array, candidates: NDArray[np.int64]) -> tuple[pa.Array, NDArray[np.int64]]:
-    """:func:`unwrap_launchers` over the rows ``candidates`` lists (the rows that
-    ``_CANDIDATE_RE2`` matches: every launcher row that can unwrap is one, as its
-    payload decodes to text only when it is at least 2 characters long), and the rows
-    it changed. After a level, only the scripts just unwrapped can be launchers again."""
+    """:func:`unwrap_launchers` over the rows ``candidates`` lists (those of
+    :func:`_payload_rows`: every launcher row that can unwrap is one, as its payload
+    decodes to text only when it is at least 2 characters long), and the rows it
+    changed. After a level, only the scripts just unwrapped can be launchers again."""
     n = len(text)
     rows = candidates
     changed: list[NDArray[np.int64]] = []
@@ -295,7 +307,7 @@ def decode_payloads(text: pa.Array) -> Decoded:
 
     Only rows that the vectorized prefilter selects are decoded, one by one.
     """
-    return _decode(text, _matching(text, _CANDIDATE_RE2))
+    return _decode(text, _payload_rows(text))
 
 
 def _decode(text: pa.Array, rows: NDArray[np.int64]) -> Decoded:
