@@ -7,10 +7,12 @@ and the obfuscations attackers use (case, backticks, carets, string concatenatio
 from __future__ import annotations
 
 import base64
+import re
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -159,3 +161,45 @@ def test_unwrapping_candidate_rows_only_is_unwrapping_every_row(
     assert one_pass.content.equals(two_passes.content)
     for field in ("layers", "binary_payloads", "failed_payloads"):
         assert getattr(one_pass, field).tolist() == getattr(two_passes, field).tolist()
+
+
+#: _ENCODED_RE as the switch reads: a dash at the start or after whitespace, a quote or a
+#: bracket. The package's pattern puts the dash first (faster); they must find the same.
+_ENCODED_AS_WRITTEN = re.compile(
+    rf"(?:^|(?<=[\s'\"(]))[-/\u2013\u2014\u2015]{normalize._ENCODED_FLAG}[\s:]+['\"]?"
+    r"(?P<payload>[A-Za-z0-9+/]{2,}={0,2})(?![A-Za-z0-9+/=])",
+    re.IGNORECASE,
+)
+
+
+_switch = st.tuples(
+    st.sampled_from([" ", "\t", "'", '"', "(", ")", "x", "é", "=", ""]),  # before the dash
+    st.sampled_from(["-", "/", "\u2013", "\u2014", "\u2015", "\u2012", ""]),
+    st.sampled_from(["e", "E", "ec", "enc", "EncodedCommand", "en", "ex", ""]),
+    st.sampled_from([" ", ":", " '", ': "', "\t", ""]),
+    st.text(alphabet="aZ09+/=", max_size=4),
+).map("".join)
+_switch_texts = st.lists(st.one_of(_switch, st.text(max_size=3)), max_size=4).map("".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_switch_texts)
+def test_the_encoded_command_pattern_finds_what_its_plain_form_finds(text: str) -> None:
+    def found(pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+        return [match.span("payload") for match in pattern.finditer(text)]
+
+    assert found(normalize._ENCODED_RE) == found(_ENCODED_AS_WRITTEN)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"Get-Date\r\n\tWrite-Host 'x'", "Get-Date\r\n\tWrite-Host 'x'"),  # printable ASCII
+        (b"a" * 17 + b"\x07" * 3, "a" * 17 + "\x07" * 3),  # 85 % printable: still text
+        (b"a" * 16 + b"\x07" * 4, None),  # 80 %: binary
+        (b"a\x7f" * 10, None),  # DEL is not printable
+        ("caf\u00e9 \u2713".encode(), "caf\u00e9 \u2713"),  # non-ASCII takes the general path
+    ],
+)
+def test_payload_text_is_printable_text(raw: bytes, expected: str | None) -> None:
+    assert normalize._as_text(raw) == expected

@@ -29,6 +29,8 @@ MAX_DECODE_DEPTH = 4
 _PRINTABLE_SHARE = 0.85
 #: Whitespace that text contains but str.isprintable() rejects.
 _LAYOUT_CHARACTERS = str.maketrans("", "", "\r\n\t")
+#: Printable ASCII and the layout characters, as bytes.
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\r\n\t"
 
 _SPACE, _PLUS = 0x20, 0x2B
 _QUOTE = np.zeros(256, dtype=bool)
@@ -49,8 +51,12 @@ def _nested_prefixes(word: str, minimum: int) -> str:
 # powershell.exe accepts any unambiguous prefix of -EncodedCommand, plus the alias -ec,
 # introduced by "-", "/" or a dash look-alike.
 _ENCODED_FLAG = rf"(?:ec|{_nested_prefixes('encodedcommand', 1)})"
+# The dash comes first and the look-behind after it (the dash is at the start or follows
+# whitespace, a quote or a bracket): a pattern that starts with a character set lets
+# Python's engine skip to candidate positions, three times faster than a leading
+# "(?:^|(?<=[...]))" on decoded scripts.
 _ENCODED_RE = re.compile(
-    rf"(?:^|(?<=[\s'\"(]))[-/\u2013\u2014\u2015]{_ENCODED_FLAG}[\s:]+['\"]?"
+    rf"[-/\u2013\u2014\u2015](?<![^\s'\"(].){_ENCODED_FLAG}[\s:]+['\"]?"
     r"(?P<payload>[A-Za-z0-9+/]{2,}={0,2})(?![A-Za-z0-9+/=])",
     re.IGNORECASE,
 )
@@ -439,8 +445,10 @@ def _as_text(raw: bytes, *, utf16_only: bool = False) -> str | None:
     text = text.lstrip("\ufeff").replace("\x00", "")  # as clean_text does
     if not text:
         return None
+    if text.isascii() and not text.encode("ascii").translate(None, _PRINTABLE_ASCII):
+        return text  # the common case: printable ASCII and layout, in one C pass
     visible = text.translate(_LAYOUT_CHARACTERS)
-    if visible.isprintable():  # the common case, checked in C
+    if visible.isprintable():
         return text
     printable = sum(1 for c in visible if c.isprintable()) + len(text) - len(visible)
     return text if printable >= _PRINTABLE_SHARE * len(text) else None
