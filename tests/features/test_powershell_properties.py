@@ -81,17 +81,16 @@ def test_encoded_launch_contains_the_script_it_runs(pair: tuple[str, str]) -> No
     st.sampled_from(["", "'", '"']),
     st.sampled_from(["powershell -nop -enc", "pwsh.exe -ep bypass -ec", "-e", "/EncodedCommand"]),
 )
-def test_the_launcher_payload_pattern_extracts_what_the_whole_pattern_does(
+def test_the_launcher_payload_is_what_the_whole_pattern_captures(
     body: str, padding: str, before: str, after: str, launcher: str
 ) -> None:
-    """unwrap_launchers takes the payload with a short tail pattern on rows the whole
-    launcher pattern matched: on every such row both must capture the same payload."""
-    row = pa.array([f"{launcher}{before}{body}{padding}{after}"], type=pa.large_string())
-    whole = pc.extract_regex(row, normalize._LAUNCHER_RE2)
+    """unwrap_launchers takes the payload as the tail after the last separator on rows the
+    whole launcher pattern matched: on every such row it must be what the pattern captures."""
+    line = f"{launcher}{before}{body}{padding}{after}"
+    whole = pc.extract_regex(pa.array([line], type=pa.large_string()), normalize._LAUNCHER_RE2)
     if not whole[0].is_valid:
-        return  # not a launcher: the tail pattern is never asked
-    tail = pc.extract_regex(row, normalize._LAUNCHER_PAYLOAD_RE2)
-    assert tail[0]["payload"] == whole[0]["payload"]
+        return  # not a launcher: its tail is never asked for
+    assert normalize._launcher_payload(line) == whole[0]["payload"].as_py()
 
 
 def _utf16_base64(script: str) -> str:
