@@ -181,8 +181,18 @@ static PyObject *wide_sums(PyObject *self, PyObject *args)
             double total = 0.0;
             int64_t distinct = 0;
             for (int k = 3; k <= 5; k++) {
+                /* Rolling: the window's first min(k, 4) bytes as window_code reads them;
+                 * the same codes in the same order (so the same float sums). */
+                const int exact = k < 4 ? k : 4;
+                const uint32_t mask = exact == 4 ? 0xFFFFFFFFu : ((uint32_t)1 << (8 * exact)) - 1;
+                uint32_t head = 0;
+                for (int j = 0; j < exact - 1 && j < length; j++) {
+                    head = (head << 8) | row[j];
+                }
                 for (int64_t i = 0; i + k <= length; i++) {
-                    uint32_t bucket = (window_code(row + i, k, fifth) * multiplier[k]) >> shift;
+                    head = ((head << 8) | row[i + exact - 1]) & mask;
+                    uint32_t code = k == 5 ? head * fifth + row[i + 4] : head;
+                    uint32_t bucket = (code * multiplier[k]) >> shift;
                     if (bucket > top) {
                         bucket = top;
                     }
