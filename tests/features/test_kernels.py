@@ -168,6 +168,37 @@ def test_name_statistics_are_identical(rows: list[bytes]) -> None:
     assert compiled.shape == (len(buffer), len(lexical.CHAR_STATS))
 
 
+#: A fitted trigram model of ordinary names, so that scores differ from name to name.
+_NAME_LM = lexical.fit_trigram_model(
+    lexical.Buffer(*as_buffers([b"example.com", b"mail.google.com", b"wikipedia.org", b"a-b_c9"]))
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(name_rows)
+def test_trigram_scores_are_identical(rows: list[bytes]) -> None:
+    data, offsets = as_buffers(rows)
+    compiled, expected = both_ways(
+        lambda: lexical.trigram_scores(_NAME_LM, lexical.Buffer(data, offsets))
+    )
+    for got, want in zip(compiled, expected, strict=True):
+        assert got.dtype == want.dtype == np.float32
+        assert got.tobytes() == want.tobytes()
+
+
+def test_trigram_scores_of_empty_and_one_byte_names() -> None:
+    data, offsets = as_buffers([b"", b"a", b"ab", b"", b"\xff"])
+    mean, low = lexical.trigram_scores(_NAME_LM, lexical.Buffer(data, offsets))
+    with _accel.numpy_only():
+        mean_numpy, low_numpy = lexical.trigram_scores(_NAME_LM, lexical.Buffer(data, offsets))
+    assert mean.tobytes() == mean_numpy.tobytes()
+    assert low.tobytes() == low_numpy.tobytes()
+    end_only = _NAME_LM[
+        (lexical.BOS * lexical.SYMBOLS + lexical.BOS) * lexical.SYMBOLS + lexical.EOS
+    ]
+    assert mean[0] == low[0] == end_only  # an empty name has its end event only
+
+
 ioc_rows = st.lists(
     st.one_of(
         command_lines().map(lambda text: text.lower().encode()),
@@ -454,6 +485,23 @@ def test_the_payload_prefilter_refuses_bad_sizes() -> None:
         kernels().payload_rows(data, offsets, np.ones(1, np.uint8), np.empty(2, np.uint8))
     with pytest.raises(ValueError, match="output byte per row"):
         kernels().payload_rows(data, offsets, np.ones(2, np.uint8), np.empty(1, np.uint8))
+
+
+def test_trigram_scores_refuse_a_model_or_table_of_the_wrong_size() -> None:
+    data, offsets = np.frombuffer(b"ab", dtype=np.uint8), np.array([0, 2], dtype=np.int64)
+    table = np.zeros(256, dtype=np.uint8)
+    out = (np.empty(1, np.float32), np.empty(1, np.float32))
+    model = np.zeros(8, dtype=np.float32)
+    with pytest.raises(ValueError, match="n_symbols\\*\\*3"):
+        kernels().trigram_scores(data, offsets, table, model[:7], 0, 1, 2, *out)
+    with pytest.raises(ValueError, match="below n_symbols"):
+        kernels().trigram_scores(data, offsets, table, model, 0, 2, 2, *out)
+    with pytest.raises(ValueError, match="256 symbol ids"):
+        kernels().trigram_scores(data, offsets, table[:255], model, 0, 1, 2, *out)
+    with pytest.raises(ValueError, match="symbol ids must be below"):
+        kernels().trigram_scores(data, offsets, table + 2, model, 0, 1, 2, *out)
+    with pytest.raises(ValueError, match="one mean and one low"):
+        kernels().trigram_scores(data, offsets, table, model, 0, 1, 2, out[0][:0], out[1])
 
 
 def test_hits_outside_the_text_or_across_rows_are_refused() -> None:

@@ -1640,6 +1640,81 @@ done:
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* trigram_scores(data, offsets, symbol_of_byte, model, bos, eos, n_symbols, mean, low)   */
+/*                                                                                      */
+/* vigil.features._lexical.trigram_scores in one pass per name: each byte's symbol is     */
+/* predicted from the two before it (bos before the name starts), then eos from the last */
+/* two; model holds log P(c | a b) at (a * n_symbols + b) * n_symbols + c. Per name: the  */
+/* mean log-probability of its length + 1 events (summed in float64 in byte order, the   */
+/* end event last, as the numpy twin's bincount does) and the lowest.                    */
+
+static PyObject *trigram_scores(PyObject *self, PyObject *args)
+{
+    Py_buffer data = {0}, offsets = {0}, symbol_of = {0}, model = {0}, mean = {0}, low = {0};
+    int bos, eos, n_symbols;
+    PyObject *result = NULL;
+
+    if (!PyArg_ParseTuple(args, "y*y*y*y*iiiw*w*", &data, &offsets, &symbol_of, &model, &bos,
+                          &eos, &n_symbols, &mean, &low)) {
+        return NULL;
+    }
+    const int64_t *off;
+    Py_ssize_t n;
+    if (row_offsets(&offsets, &data, &off, &n) || check_buffer(&model, 4, "model") ||
+        check_buffer(&mean, 4, "mean") || check_buffer(&low, 4, "low")) {
+        goto done;
+    }
+    if (n_symbols < 1 || n_symbols > 256 || bos < 0 || bos >= n_symbols || eos < 0 ||
+        eos >= n_symbols || model.len / 4 != (Py_ssize_t)n_symbols * n_symbols * n_symbols) {
+        PyErr_SetString(PyExc_ValueError,
+                        "need bos and eos below n_symbols and a model of n_symbols**3 floats");
+        goto done;
+    }
+    if (symbol_of.len != 256 || mean.len / 4 != n || low.len / 4 != n) {
+        PyErr_SetString(PyExc_ValueError,
+                        "need 256 symbol ids and one mean and one low value per row");
+        goto done;
+    }
+    {
+        const uint8_t *sym = (const uint8_t *)symbol_of.buf;
+        for (int b = 0; b < 256; b++) {
+            if (sym[b] >= n_symbols) {
+                PyErr_SetString(PyExc_ValueError, "symbol ids must be below n_symbols");
+                goto done;
+            }
+        }
+        const uint8_t *bytes = (const uint8_t *)data.buf;
+        const float *logp = (const float *)model.buf;
+        float *out_mean = (float *)mean.buf;
+        float *out_low = (float *)low.buf;
+        const Py_ssize_t S = n_symbols;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t r = 0; r < n; r++) {
+            Py_ssize_t a = bos, b = bos;
+            double total = 0.0;
+            float lowest = 0.0f;
+            for (int64_t i = off[r]; i < off[r + 1]; i++) {
+                Py_ssize_t c = sym[bytes[i]];
+                float p = logp[(a * S + b) * S + c];
+                total += (double)p;
+                lowest = (i == off[r] || p < lowest) ? p : lowest;
+                a = b;
+                b = c;
+            }
+            float end = logp[(a * S + b) * S + eos];
+            total += (double)end;
+            out_mean[r] = (float)(total / (double)(off[r + 1] - off[r] + 1));
+            out_low[r] = (off[r + 1] == off[r] || end < lowest) ? end : lowest;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    result = Py_NewRef(Py_None);
+done:
+    RELEASE_ALL(&data, &offsets, &symbol_of, &model, &mean, &low);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* ancestor_sizes(data, offsets, max_length, labels) -> (ancestors, bytes, depth)         */
 /* ancestor_fill(data, offsets, labels, depth, out, out_offsets, rows, levels)            */
 /*                                                                                      */
@@ -1814,6 +1889,8 @@ static PyMethodDef kernel_methods[] = {
      "PowerShell text cleaned: ticks, carets and NULs out, whitespace collapsed, ' + ' joined."},
     {"payload_rows", payload_rows, METH_VARARGS,
      "Per row, whether it may carry an -EncodedCommand or FromBase64String payload."},
+    {"trigram_scores", trigram_scores, METH_VARARGS,
+     "Per name, the mean and lowest log-probability of its characters under a trigram model."},
     {"plain_names", plain_names, METH_VARARGS,
      "Lower-case plain ASCII domain names, and say which values need the slow path."},
     {"string_hashes", string_hashes, METH_VARARGS, "A seeded 64-bit hash of each string."},

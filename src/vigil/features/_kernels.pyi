@@ -116,6 +116,18 @@ def payload_rows(
     out: NDArray[np.uint8],
     /,
 ) -> None: ...
+def trigram_scores(
+    data: NDArray[np.uint8],
+    offsets: NDArray[np.int64],
+    symbol_of_byte: NDArray[np.uint8],
+    model: NDArray[np.float32],
+    bos: int,
+    eos: int,
+    n_symbols: int,
+    mean: NDArray[np.float32],
+    low: NDArray[np.float32],
+    /,
+) -> None: ...
 def plain_names(
     data: NDArray[np.uint8],
     offsets: NDArray[np.int64],
