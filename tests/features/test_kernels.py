@@ -199,6 +199,78 @@ def test_trigram_scores_of_empty_and_one_byte_names() -> None:
     assert mean[0] == low[0] == end_only  # an empty name has its end event only
 
 
+#: Words that share prefixes and run to 13 letters, so every lookup length is reached.
+_WORDS = lexical.WordList.from_words(
+    [
+        "cat",
+        "catalog",
+        "catalogue",
+        "dog",
+        "micro",
+        "microsoft",
+        "soft",
+        "software",
+        "password",
+        "pass",
+        "word",
+        "internationa",
+        "abc",
+        "abcdefghijklm",
+        "zzz",
+    ]
+)
+segment_rows = st.lists(
+    st.one_of(
+        st.lists(
+            st.sampled_from(
+                [
+                    "cat",
+                    "catalo",
+                    "catalogue",
+                    "micro",
+                    "soft",
+                    "ware",
+                    "password",
+                    "x1",
+                    "-",
+                    ".",
+                    "abcdefghijklm",
+                    "abcdefghijkl",
+                    "internationa",
+                    "zz",
+                    "q",
+                    "9",
+                ]
+            ),
+            max_size=8,
+        ).map(lambda parts: "".join(parts).encode()),
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.", max_size=40).map(str.encode),
+        st.binary(max_size=20),
+    ),
+    max_size=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(segment_rows, st.sampled_from(["shipped", "small"]))
+def test_word_segmentation_is_identical(rows: list[bytes], words: str) -> None:
+    data, offsets = as_buffers(rows)
+    word_list = lexical.english_words() if words == "shipped" else _WORDS
+    compiled, expected = both_ways(lambda: word_list.segment(lexical.Buffer(data, offsets)))
+    for got, want in zip(compiled, expected, strict=True):
+        assert got.tobytes() == want.tobytes()
+
+
+def test_word_segmentation_takes_the_longest_word_first() -> None:
+    names = [b"catalogue", b"catalogx", b"microsoftware", b"abcdefghijklm", b"", b"-cat-"]
+    data, offsets = as_buffers(names)
+    covered, words, longest = _WORDS.segment(lexical.Buffer(data, offsets))
+    # catalogue whole; catalog, then no word in "x"; microsoft, then none in "ware"
+    assert words.tolist() == [1, 1, 1, 1, 0, 1]
+    assert longest.tolist() == [9, 7, 9, 13, 0, 3]
+    assert covered.tolist() == pytest.approx([1.0, 7 / 8, 9 / 13, 1.0, 0.0, 3 / 5])
+
+
 ioc_rows = st.lists(
     st.one_of(
         command_lines().map(lambda text: text.lower().encode()),
@@ -502,6 +574,25 @@ def test_trigram_scores_refuse_a_model_or_table_of_the_wrong_size() -> None:
         kernels().trigram_scores(data, offsets, table + 2, model, 0, 1, 2, *out)
     with pytest.raises(ValueError, match="one mean and one low"):
         kernels().trigram_scores(data, offsets, table, model, 0, 1, 2, out[0][:0], out[1])
+
+
+def test_segmentation_refuses_tables_of_the_wrong_size() -> None:
+    data, offsets = np.frombuffer(b"cat", dtype=np.uint8), np.array([0, 3], dtype=np.int64)
+    keys, slots = np.zeros(2, np.uint64), np.full(8, -1, np.int64)
+    letters = np.zeros(256, np.uint8)
+    direct3, direct4 = np.zeros(27**3, np.uint8), np.zeros(27**4, np.uint8)
+    out = [np.zeros(1, np.int64) for _ in range(3)]
+    good = [data, offsets, letters, direct3, direct4, slots, keys, np.zeros(2, np.uint8), 3, 13]
+    kernels().segment_words(*good, *out)
+    for position, bad in [(3, direct3[:-1]), (4, direct4[:-1]), (7, np.zeros(1, np.uint8))]:
+        args = list(good)
+        args[position] = bad
+        with pytest.raises(ValueError, match="direct tables"):
+            kernels().segment_words(*args, *out)
+    with pytest.raises(ValueError, match="letter ids"):
+        kernels().segment_words(data, offsets, letters + 27, *good[3:], *out)
+    with pytest.raises(ValueError, match="power of two"):
+        kernels().segment_words(*good[:5], slots[:7], *good[6:], *out)
 
 
 def test_hits_outside_the_text_or_across_rows_are_refused() -> None:

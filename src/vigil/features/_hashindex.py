@@ -68,9 +68,11 @@ class HashIndex:
         return cls(slot_keys, slot_values, bits, probes, keys)
 
     @cached_property
-    def _compiled(self) -> tuple[NDArray[np.uint64], NDArray[np.int64]]:
-        """The keys mixed (the C table takes its slot from the low bits, which base-27
-        word codes leave uneven) and the C table over them, at most half full."""
+    def compiled_table(self) -> tuple[NDArray[np.uint64], NDArray[np.int64]]:
+        """The compiled path's table: the keys mixed (the C table takes its slot from the
+        low bits, which base-27 word codes leave uneven) and the open-addressing table over
+        them, at most half full. Kernels that probe it themselves (``segment_words``) mix
+        their queries the same way."""
         mixed = _mix(self.keys)
         slots = np.empty(1 << max(4, (2 * len(mixed)).bit_length()), dtype=np.int64)
         _accel.require().hash_slots(mixed, slots)
@@ -81,7 +83,7 @@ class HashIndex:
         keys = np.asarray(keys, dtype=np.uint64)
         kernels = _accel.kernels
         if kernels is not None and keys.ndim == 1:
-            mixed, slots = self._compiled
+            mixed, slots = self.compiled_table
             found = np.empty(keys.shape, dtype=np.int64)
             kernels.hash_slots_find(slots, mixed, np.ascontiguousarray(_mix(keys)), found)
             return found >= 0, found

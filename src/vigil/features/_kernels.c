@@ -1715,6 +1715,140 @@ done:
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* segment_words(data, offsets, letter_index, direct3, direct4, slots, keys, is_word,     */
+/*               min_word, max_word, covered, words, longest)                            */
+/*                                                                                      */
+/* vigil.features._lexical.WordList.segment, one name at a time: left to right, take the */
+/* longest word starting here, else skip one byte. Words and their prefixes are base-27  */
+/* codes (a = 1 .. z = 26; any other byte ends a word); 3- and 4-letter prefixes are      */
+/* looked up in direct tables of flags (1: a prefix, 2: a word), longer ones in the      */
+/* word list's hash table (hash_slots over its mixed keys, mixed as _hashindex._mix      */
+/* does). Only the positions the walk visits are looked up. Per name: the bytes covered */
+/* by words, the number of words, the longest.                                           */
+
+#define PREFIX_FLAGS_WORD 2u
+
+static inline uint64_t mix_key(uint64_t key)
+{
+    uint64_t mixed = key * 0x9E3779B97F4A7C15ULL;
+    return mixed ^ (mixed >> 31);
+}
+
+/* Position of key in keys through the table (-1 if absent), as hash_slots_find probes. */
+static inline int64_t slot_find(const int64_t *table, uint64_t mask, const uint64_t *keys,
+                                Py_ssize_t n_keys, uint64_t key)
+{
+    uint64_t mixed = mix_key(key), s = mixed & mask;
+    for (uint64_t probes = 0; probes <= mask; probes++) {
+        int64_t at = table[s];
+        if (at < 0 || at >= n_keys) {
+            return -1;
+        }
+        if (keys[at] == mixed) {
+            return at;
+        }
+        s = (s + 1) & mask;
+    }
+    return -1;
+}
+
+static PyObject *segment_words(PyObject *self, PyObject *args)
+{
+    Py_buffer data = {0}, offsets = {0}, letter_index = {0}, direct3 = {0}, direct4 = {0},
+              slots = {0}, keys = {0}, is_word = {0}, covered = {0}, words = {0}, longest = {0};
+    int min_word, max_word;
+    PyObject *result = NULL;
+
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*iiw*w*w*", &data, &offsets, &letter_index,
+                          &direct3, &direct4, &slots, &keys, &is_word, &min_word, &max_word,
+                          &covered, &words, &longest)) {
+        return NULL;
+    }
+    const int64_t *off;
+    Py_ssize_t n, capacity;
+    if (row_offsets(&offsets, &data, &off, &n) || slot_table(&slots, &capacity) ||
+        check_buffer(&keys, 8, "keys") || check_buffer(&covered, 8, "covered") ||
+        check_buffer(&words, 8, "words") || check_buffer(&longest, 8, "longest")) {
+        goto done;
+    }
+    if (letter_index.len != 256 || direct3.len != 27 * 27 * 27 ||
+        direct4.len != 27 * 27 * 27 * 27 || is_word.len != keys.len / 8 || min_word != 3 ||
+        max_word < 4 || max_word > 13 || covered.len / 8 != n || words.len / 8 != n ||
+        longest.len / 8 != n) {
+        PyErr_SetString(PyExc_ValueError,
+                        "need 256 letter ids, direct tables of 27**3 and 27**4 flags, a word flag "
+                        "per key, words of 3 to at most 13 letters and one output per row");
+        goto done;
+    }
+    {
+        const uint8_t *letter = (const uint8_t *)letter_index.buf;
+        for (int b = 0; b < 256; b++) {
+            if (letter[b] > 26) {
+                PyErr_SetString(PyExc_ValueError, "letter ids must be 0 to 26");
+                goto done;
+            }
+        }
+        const uint8_t *bytes = (const uint8_t *)data.buf;
+        const uint8_t *flags3 = (const uint8_t *)direct3.buf;
+        const uint8_t *flags4 = (const uint8_t *)direct4.buf;
+        const int64_t *table = (const int64_t *)slots.buf;
+        const uint64_t *key = (const uint64_t *)keys.buf;
+        const uint8_t *word = (const uint8_t *)is_word.buf;
+        const Py_ssize_t n_keys = keys.len / 8;
+        const uint64_t mask = (uint64_t)capacity - 1;
+        int64_t *out_covered = (int64_t *)covered.buf;
+        int64_t *out_words = (int64_t *)words.buf;
+        int64_t *out_longest = (int64_t *)longest.buf;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t r = 0; r < n; r++) {
+            const uint8_t *row = bytes + off[r];
+            const int64_t length = off[r + 1] - off[r];
+            int64_t cover = 0, count = 0, most = 0;
+            for (int64_t p = 0; p < length;) {
+                int64_t best = 0;
+                if (p + 3 <= length && letter[row[p]] && letter[row[p + 1]] &&
+                    letter[row[p + 2]]) {
+                    uint64_t code =
+                        ((uint64_t)letter[row[p]] * 27 + letter[row[p + 1]]) * 27 + letter[row[p + 2]];
+                    uint8_t f = flags3[code];
+                    best = (f & PREFIX_FLAGS_WORD) ? 3 : 0;
+                    if (f && p + 4 <= length && letter[row[p + 3]]) {
+                        code = code * 27 + letter[row[p + 3]];
+                        f = flags4[code];
+                        best = (f & PREFIX_FLAGS_WORD) ? 4 : best;
+                        for (int k = 5; f && k <= max_word && p + k <= length; k++) {
+                            uint8_t next = letter[row[p + k - 1]];
+                            if (!next) {
+                                break;
+                            }
+                            code = code * 27 + next;
+                            int64_t at = slot_find(table, mask, key, n_keys, code);
+                            if (at < 0) {
+                                break;
+                            }
+                            best = word[at] ? k : best;
+                        }
+                    }
+                }
+                cover += best;
+                count += best > 0;
+                most = best > most ? best : most;
+                p += best > 0 ? best : 1;
+            }
+            out_covered[r] = cover;
+            out_words[r] = count;
+            out_longest[r] = most;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    result = Py_NewRef(Py_None);
+done:
+    RELEASE_ALL(&data, &offsets, &letter_index, &direct3, &direct4, &slots, &keys, &is_word,
+                &covered, &words, &longest);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* ancestor_sizes(data, offsets, max_length, labels) -> (ancestors, bytes, depth)         */
 /* ancestor_fill(data, offsets, labels, depth, out, out_offsets, rows, levels)            */
 /*                                                                                      */
@@ -1891,6 +2025,8 @@ static PyMethodDef kernel_methods[] = {
      "Per row, whether it may carry an -EncodedCommand or FromBase64String payload."},
     {"trigram_scores", trigram_scores, METH_VARARGS,
      "Per name, the mean and lowest log-probability of its characters under a trigram model."},
+    {"segment_words", segment_words, METH_VARARGS,
+     "Greedy longest-word segmentation of each name: bytes covered, words, longest."},
     {"plain_names", plain_names, METH_VARARGS,
      "Lower-case plain ASCII domain names, and say which values need the slow path."},
     {"string_hashes", string_hashes, METH_VARARGS, "A seeded 64-bit hash of each string."},

@@ -128,6 +128,22 @@ def trigram_scores(
     low: NDArray[np.float32],
     /,
 ) -> None: ...
+def segment_words(
+    data: NDArray[np.uint8],
+    offsets: NDArray[np.int64],
+    letter_index: NDArray[np.uint8],
+    direct3: NDArray[np.uint8],
+    direct4: NDArray[np.uint8],
+    slots: NDArray[np.int64],
+    keys: NDArray[np.uint64],
+    is_word: NDArray[np.uint8],
+    min_word: int,
+    max_word: int,
+    covered: NDArray[np.int64],
+    words: NDArray[np.int64],
+    longest: NDArray[np.int64],
+    /,
+) -> None: ...
 def plain_names(
     data: NDArray[np.uint8],
     offsets: NDArray[np.int64],

@@ -280,6 +280,7 @@ MAX_WORD = 13
 MIN_WORD = 3
 _LETTER_INDEX = np.zeros(256, dtype=np.int32)
 _LETTER_INDEX[np.frombuffer(b"abcdefghijklmnopqrstuvwxyz", dtype=np.uint8)] = np.arange(1, 27)
+_LETTER_ID_OF_BYTE = _LETTER_INDEX.astype(np.uint8)  # as the compiled kernel takes it
 
 
 #: Prefix lengths looked up in a direct table (27**4 bytes) instead of a binary search:
@@ -380,11 +381,45 @@ class WordList:
         Left to right, take the longest word starting here, else skip one character. The
         loop runs once per step of the longest row, each step over all rows at once.
         """
+        covered, words, longest = self._walk(buffer)
+        lengths = np.maximum(buffer.lengths, 1)
+        return (
+            (covered / lengths).astype(np.float32),
+            words.astype(np.float32),
+            longest.astype(np.float32),
+        )
+
+    def _walk(
+        self, buffer: Buffer
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """Per row: bytes covered by words, words, the longest word (see :meth:`segment`).
+
+        The compiled kernel (when loaded) walks one name at a time and looks up only the
+        positions the walk visits, with the same tables, so it finds the same words.
+        """
         n = len(buffer)
-        best, offsets = self.longest_at(buffer)
         covered = np.zeros(n, dtype=np.int64)
         words = np.zeros(n, dtype=np.int64)
         longest = np.zeros(n, dtype=np.int64)
+        kernels = _accel.kernels
+        if kernels is not None and self.prefixes.size:
+            keys, slots = self._index.compiled_table
+            kernels.segment_words(
+                *_accel.rows(buffer.data, buffer.offsets),
+                _LETTER_ID_OF_BYTE,
+                self._direct[3],
+                self._direct[4],
+                slots,
+                keys,
+                self._word_flags,
+                MIN_WORD,
+                MAX_WORD,
+                covered,
+                words,
+                longest,
+            )
+            return covered, words, longest
+        best, offsets = self.longest_at(buffer)
         rows = np.flatnonzero(buffer.nonempty)
         position = offsets[:-1][rows]
         end = position + buffer.lengths[rows]
@@ -396,12 +431,11 @@ class WordList:
             position = position + np.maximum(step, 1)
             going = position < end
             rows, position, end = rows[going], position[going], end[going]
-        lengths = np.maximum(buffer.lengths, 1)
-        return (
-            (covered / lengths).astype(np.float32),
-            words.astype(np.float32),
-            longest.astype(np.float32),
-        )
+        return covered, words, longest
+
+    @cached_property
+    def _word_flags(self) -> NDArray[np.uint8]:
+        return self.is_word.astype(np.uint8)
 
 
 @cache
