@@ -378,8 +378,7 @@ class WordList:
     ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
         """Greedy longest-match segmentation of every row: covered share, words, longest.
 
-        Left to right, take the longest word starting here, else skip one character. The
-        loop runs once per step of the longest row, each step over all rows at once.
+        Left to right, take the longest word starting here, else skip one character.
         """
         covered, words, longest = self._walk(buffer)
         lengths = np.maximum(buffer.lengths, 1)
@@ -395,7 +394,9 @@ class WordList:
         """Per row: bytes covered by words, words, the longest word (see :meth:`segment`).
 
         The compiled kernel (when loaded) walks one name at a time and looks up only the
-        positions the walk visits, with the same tables, so it finds the same words.
+        positions the walk visits, with the same tables, so it finds the same words. The
+        numpy twin finds the longest word at every byte first, then steps all rows at
+        once, one step per loop.
         """
         n = len(buffer)
         covered = np.zeros(n, dtype=np.int64)
