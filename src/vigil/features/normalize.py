@@ -87,7 +87,7 @@ _LAUNCHER_RE2 = (
     rf"{_DASH_RE2}{_ENCODED_FLAG}[\s:]+['\"]?(?P<payload>[a-z0-9+/]+={{0,2}})['\"]?$"
 )
 
-#: What ends a launcher's switches before its payload: RE2's \\s, ':' and quotes.
+#: What ends a launcher's switches before its payload: RE2's \s, ':' and quotes.
 _PAYLOAD_SEPARATORS = tuple(" \t\n\f\r:'\"")
 
 # RE2 (Arrow) prefilter that selects the rows worth a per-row decode.
@@ -118,14 +118,19 @@ def from_buffers(
     data: NDArray[np.uint8], offsets: NDArray[np.int64], *, validity: pa.Array | None = None
 ) -> pa.Array:
     """A ``large_string`` array over the given bytes, nulls taken from ``validity``."""
-    array = pa.LargeStringArray.from_buffers(
+    nulls = 0 if validity is None else validity.null_count
+    bitmap = (
+        pa.py_buffer(np.packbits(np.asarray(validity.is_valid()), bitorder="little"))
+        if validity is not None and nulls
+        else None
+    )
+    return pa.LargeStringArray.from_buffers(
         len(offsets) - 1,
         pa.py_buffer(np.ascontiguousarray(offsets, dtype=np.int64)),
         pa.py_buffer(np.ascontiguousarray(data)),
+        bitmap,
+        null_count=nulls,
     )
-    if validity is not None and validity.null_count:
-        array = pc.if_else(validity.is_valid(), array, pa.nulls(len(array), array.type))
-    return array
 
 
 def _compress(
@@ -153,20 +158,7 @@ def clean_text(text: pa.Array) -> pa.Array:
     out_offsets = np.empty(n + 1, dtype=np.int64)
     valid = np.asarray(text.is_valid(), dtype=np.uint8)
     kernels.clean_script(data, offsets, valid, out, out_offsets, np.empty_like(out))
-    return pa.LargeStringArray.from_buffers(
-        n,
-        pa.py_buffer(out_offsets),
-        pa.py_buffer(out[: out_offsets[-1]]),
-        _validity(text),
-        null_count=text.null_count,
-    )
-
-
-def _validity(text: pa.Array) -> pa.Buffer | None:
-    """``text``'s validity bitmap starting at its first row (None when it has no nulls)."""
-    if not text.null_count:
-        return None
-    return pa.py_buffer(np.packbits(np.asarray(text.is_valid()), bitorder="little"))
+    return from_buffers(out[: out_offsets[-1]], out_offsets, validity=text)
 
 
 def _clean_text_arrow(text: pa.Array) -> pa.Array:
@@ -342,13 +334,14 @@ def _decode(text: pa.Array, rows: NDArray[np.int64]) -> Decoded:
         replaced.append(result)
         contents.append("\n".join(scripts) if scripts else result)
         layers[position], binary[position], failed[position] = depth, n_binary, n_failed
-    mask = np.zeros(n, dtype=bool)
-    mask[rows] = True
+    selected = np.zeros(n, dtype=bool)
+    selected[rows] = True
+    mask = pa.array(selected)
     merged = pc.replace_with_mask(
-        text, pa.array(mask), clean_text(pa.array(replaced, type=pa.large_string()))
+        text, mask, clean_text(pa.array(replaced, type=pa.large_string()))
     )
     content = pc.replace_with_mask(
-        text, pa.array(mask), clean_text(pa.array(contents, type=pa.large_string()))
+        text, mask, clean_text(pa.array(contents, type=pa.large_string()))
     )
     return Decoded(merged, content, layers, binary, failed)
 
