@@ -593,6 +593,26 @@ def test_segmentation_refuses_tables_of_the_wrong_size() -> None:
         kernels().segment_words(data, offsets, letters + 27, *good[3:], *out)
     with pytest.raises(ValueError, match="power of two"):
         kernels().segment_words(*good[:5], slots[:7], *good[6:], *out)
+    # a table that names a position past the keys, reached by a five-letter prefix
+    letters = np.zeros(256, np.uint8)
+    letters[np.frombuffer(b"abcdefghijklmnopqrstuvwxyz", np.uint8)] = np.arange(1, 27)
+    direct3[(1 * 27 + 2) * 27 + 3] = 1  # "abc", a prefix
+    direct4[((1 * 27 + 2) * 27 + 3) * 27 + 4] = 1  # "abcd", a prefix
+    data = np.frombuffer(b"abcde", dtype=np.uint8)
+    with pytest.raises(ValueError, match="past the keys"):
+        kernels().segment_words(
+            data,
+            np.array([0, 5], np.int64),
+            letters,
+            direct3,
+            direct4,
+            np.full(8, 5, np.int64),
+            keys,
+            np.zeros(2, np.uint8),
+            3,
+            13,
+            *out,
+        )
 
 
 def test_hits_outside_the_text_or_across_rows_are_refused() -> None:

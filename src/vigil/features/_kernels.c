@@ -1205,6 +1205,29 @@ done:
     return result;
 }
 
+/* Position of key among keys through an open-addressing table (slot = key & mask, linear
+ * probing, at most one lap so a table without a free slot cannot loop forever): -1 if
+ * absent, -2 if the table names a position past the keys. */
+static inline int64_t slot_probe(const int64_t *table, uint64_t mask, const uint64_t *keys,
+                                 Py_ssize_t n_keys, uint64_t key)
+{
+    uint64_t s = key & mask;
+    for (uint64_t probes = 0; probes <= mask; probes++) {
+        int64_t at = table[s];
+        if (at < 0) {
+            return -1;
+        }
+        if (at >= n_keys) {
+            return -2;
+        }
+        if (keys[at] == key) {
+            return at;
+        }
+        s = (s + 1) & mask;
+    }
+    return -1;
+}
+
 static PyObject *hash_slots_find(PyObject *self, PyObject *args)
 {
     Py_buffer slots = {0}, hashes = {0}, queries = {0}, out = {0};
@@ -1232,24 +1255,9 @@ static PyObject *hash_slots_find(PyObject *self, PyObject *args)
         int bad = 0;
         Py_BEGIN_ALLOW_THREADS
         for (Py_ssize_t i = 0; i < n && !bad; i++) {
-            uint64_t s = q[i] & mask;
-            found[i] = -1;
-            /* at most one lap, so a table without a free slot cannot loop forever */
-            for (Py_ssize_t probes = 0; probes < capacity; probes++) {
-                int64_t at = table[s];
-                if (at < 0) {
-                    break;
-                }
-                if (at >= n_hashes) {
-                    bad = 1;
-                    break;
-                }
-                if (h[at] == q[i]) {
-                    found[i] = at;
-                    break;
-                }
-                s = (s + 1) & mask;
-            }
+            int64_t at = slot_probe(table, mask, h, n_hashes, q[i]);
+            bad = at == -2;
+            found[i] = at < 0 ? -1 : at;
         }
         Py_END_ALLOW_THREADS
         if (bad) {
@@ -1722,9 +1730,10 @@ done:
 /* longest word starting here, else skip one byte. Words and their prefixes are base-27  */
 /* codes (a = 1 .. z = 26; any other byte ends a word); 3- and 4-letter prefixes are      */
 /* looked up in direct tables of flags (1: a prefix, 2: a word), longer ones in the      */
-/* word list's hash table (hash_slots over its mixed keys, mixed as _hashindex._mix      */
-/* does). Only the positions the walk visits are looked up. Per name: the bytes covered */
-/* by words, the number of words, the longest.                                           */
+/* word list's hash table (hash_slots over its keys mixed as _hashindex._mix mixes them, */
+/* probed by slot_probe as hash_slots_find probes it). Only the positions the walk       */
+/* visits are looked up. Per name: the bytes covered by words, the number of words, the  */
+/* longest.                                                                              */
 
 #define PREFIX_FLAGS_WORD 2u
 
@@ -1732,24 +1741,6 @@ static inline uint64_t mix_key(uint64_t key)
 {
     uint64_t mixed = key * 0x9E3779B97F4A7C15ULL;
     return mixed ^ (mixed >> 31);
-}
-
-/* Position of key in keys through the table (-1 if absent), as hash_slots_find probes. */
-static inline int64_t slot_find(const int64_t *table, uint64_t mask, const uint64_t *keys,
-                                Py_ssize_t n_keys, uint64_t key)
-{
-    uint64_t mixed = mix_key(key), s = mixed & mask;
-    for (uint64_t probes = 0; probes <= mask; probes++) {
-        int64_t at = table[s];
-        if (at < 0 || at >= n_keys) {
-            return -1;
-        }
-        if (keys[at] == mixed) {
-            return at;
-        }
-        s = (s + 1) & mask;
-    }
-    return -1;
 }
 
 static PyObject *segment_words(PyObject *self, PyObject *args)
@@ -1799,8 +1790,9 @@ static PyObject *segment_words(PyObject *self, PyObject *args)
         int64_t *out_covered = (int64_t *)covered.buf;
         int64_t *out_words = (int64_t *)words.buf;
         int64_t *out_longest = (int64_t *)longest.buf;
+        int bad = 0;
         Py_BEGIN_ALLOW_THREADS
-        for (Py_ssize_t r = 0; r < n; r++) {
+        for (Py_ssize_t r = 0; r < n && !bad; r++) {
             const uint8_t *row = bytes + off[r];
             const int64_t length = off[r + 1] - off[r];
             int64_t cover = 0, count = 0, most = 0;
@@ -1822,8 +1814,9 @@ static PyObject *segment_words(PyObject *self, PyObject *args)
                                 break;
                             }
                             code = code * 27 + next;
-                            int64_t at = slot_find(table, mask, key, n_keys, code);
+                            int64_t at = slot_probe(table, mask, key, n_keys, mix_key(code));
                             if (at < 0) {
+                                bad |= at == -2;
                                 break;
                             }
                             best = word[at] ? k : best;
@@ -1840,6 +1833,10 @@ static PyObject *segment_words(PyObject *self, PyObject *args)
             out_longest[r] = most;
         }
         Py_END_ALLOW_THREADS
+        if (bad) {
+            PyErr_SetString(PyExc_ValueError, "slots: an index past the keys");
+            goto done;
+        }
     }
     result = Py_NewRef(Py_None);
 done:
