@@ -1288,6 +1288,28 @@ static inline int name_byte(uint8_t c)
            c == '_' || c == '-';
 }
 
+/* The arguments every kernel that writes new strings takes: rows (offsets into data), a
+ * validity byte per row, an output at least as long as the data and its offsets (one more
+ * than rows). Sets *offsets_out and *rows or raises. */
+static int strings_out(Py_buffer *data, Py_buffer *offsets, const Py_buffer *valid,
+                       const Py_buffer *out, Py_buffer *out_offsets, const int64_t **offsets_out,
+                       Py_ssize_t *rows)
+{
+    if (row_offsets(offsets, data, offsets_out, rows) ||
+        check_buffer(out_offsets, 8, "out_offsets")) {
+        return -1;
+    }
+    const int64_t *off = *offsets_out;
+    if (valid->len != *rows || out_offsets->len / 8 != *rows + 1 ||
+        out->len < off[*rows] - off[0]) {
+        PyErr_SetString(PyExc_ValueError,
+                        "need a validity byte per row, one output offset more than rows and "
+                        "an output as long as the data");
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *plain_names(PyObject *self, PyObject *args)
 {
     Py_buffer data = {0}, offsets = {0}, valid = {0}, out = {0}, out_offsets = {0},
@@ -1301,14 +1323,11 @@ static PyObject *plain_names(PyObject *self, PyObject *args)
     }
     const int64_t *off;
     Py_ssize_t n;
-    if (row_offsets(&offsets, &data, &off, &n) || check_buffer(&out_offsets, 8, "out_offsets")) {
+    if (strings_out(&data, &offsets, &valid, &out, &out_offsets, &off, &n)) {
         goto done;
     }
-    if (valid.len != n || status.len != n || out_offsets.len / 8 != n + 1 ||
-        out.len < off[n] - off[0]) {
-        PyErr_SetString(PyExc_ValueError,
-                        "need a validity byte and a status byte per row, one output offset "
-                        "more than rows and an output as long as the data");
+    if (status.len != n) {
+        PyErr_SetString(PyExc_ValueError, "need a status byte per row");
         goto done;
     }
     {
@@ -1437,11 +1456,10 @@ static PyObject *clean_script(PyObject *self, PyObject *args)
     }
     const int64_t *off;
     Py_ssize_t n;
-    if (row_offsets(&offsets, &data, &off, &n) || check_buffer(&out_offsets, 8, "out_offsets")) {
+    if (strings_out(&data, &offsets, &valid, &out, &out_offsets, &off, &n)) {
         goto done;
     }
-    if (valid.len != n || out_offsets.len / 8 != n + 1 || out.len < off[n] - off[0] ||
-        drop.len < off[n] - off[0]) {
+    if (drop.len < off[n] - off[0]) {
         PyErr_SetString(PyExc_ValueError,
                         "need a validity byte per row, one output offset more than rows, and "
                         "an output and a scratch buffer as long as the data");
