@@ -172,3 +172,13 @@ def ancestor_fill(
     levels: NDArray[np.int32],
     /,
 ) -> None: ...
+def tree_margins(
+    nodes: NDArray[np.void],
+    roots: NDArray[np.int32],
+    depths: NDArray[np.int32],
+    features: NDArray[np.float32],
+    width: int,
+    base: float,
+    out: NDArray[np.float32],
+    /,
+) -> None: ...
