@@ -434,3 +434,23 @@ class TestLoadedModels:
         )
         model = LoadedScorerModel(store.load("net", "production"), threads=1)
         assert model.engine == "onnxruntime"
+
+
+def test_a_trained_domain_model_is_walked_and_scores_as_onnxruntime(
+    trained_domain_model: Any,
+) -> None:
+    """The real pipeline's model (lexical + intel features, Platt): served by the walk,
+    and a batch scored through the detection equals onnxruntime on the whole graph."""
+    from vigil.runtime import BUILTIN_DETECTIONS
+
+    bound = BUILTIN_DETECTIONS["domain"].bind(
+        Store(trained_domain_model.store_path), intel=trained_domain_model.intel, memo_size=0
+    )
+    model = bound.scorer.current()
+    assert model.engine == "vigil trees", model.trees_declined
+    names = trained_domain_model.unlisted.column("domain").slice(0, 400)
+    scores = bound.score(names)
+    matrix = bound.extractor_for(model).transform(names)
+    (logit,) = model.session.run(["logit"], {model.input_name: matrix.values})
+    expected = np.exp(-np.logaddexp(0.0, -np.asarray(logit, np.float64)))
+    assert np.array_equal(scores[matrix.valid], expected[matrix.valid])
