@@ -8,6 +8,7 @@ bit for bit; the wide part's sums add in another order and agree to 1e-12.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from types import ModuleType
@@ -24,6 +25,7 @@ from vigil.datasets.powershell import generate_commands
 from vigil.features import _accel, normalize, powershell
 from vigil.features import _lexical as lexical
 from vigil.features._charhash import NgramLogit
+from vigil.features._suffixes import Split, public_suffixes
 from vigil.features._wide import WideState
 from vigil.features.catalog import Catalog
 from vigil.features.entities import normalize_domain, normalize_domains
@@ -613,6 +615,75 @@ def test_segmentation_refuses_tables_of_the_wrong_size() -> None:
             13,
             *out,
         )
+
+
+#: Labels that reach every branch of the suffix walk: plain, multi-label, private and
+#: wildcard rules (``*.ck`` with the exception ``!www.ck``; ``*.kawasaki.jp`` with
+#: ``!city.kawasaki.jp``), labels no rule has, and empty labels.
+_SUFFIX_LABELS = [
+    "com", "uk", "co", "jp", "kawasaki", "city", "ck", "www", "io", "github", "blogspot",
+    "appspot", "example", "xn--p1ai", "zz", "a", "", "*", "!www", "compute", "amazonaws",
+]  # fmt: skip
+
+suffix_names = st.lists(
+    st.one_of(
+        st.lists(st.sampled_from(_SUFFIX_LABELS), min_size=1, max_size=8).map(
+            lambda labels: ".".join(labels).encode()
+        ),
+        st.text(alphabet="abc.-", max_size=12).map(str.encode),
+        st.binary(max_size=30),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(suffix_names)
+def test_the_public_suffix_split_is_identical(rows: list[bytes]) -> None:
+    data, offsets = as_buffers(rows)
+    table = public_suffixes()
+    compiled, expected = both_ways(lambda: table.split(data, offsets))
+    for field in dataclasses.fields(Split):
+        got, want = getattr(compiled, field.name), getattr(expected, field.name)
+        assert got.dtype == want.dtype, field.name
+        assert np.array_equal(got, want), (field.name, rows)
+
+
+def test_public_suffix_split_edges() -> None:
+    rows = [
+        b"a.b.ck", b"www.ck", b"x.www.ck", b"foo.blogspot.com", b"a.b.c.d.e.f.g.h.co.uk",
+        b"com", b"", b"a.", b"a..b", b".com", b".", b"..", b"x.city.kawasaki.jp",
+        b"city.kawasaki.jp", b"kawasaki.jp", b"evil.zz", b"x" * 1100 + b".com", b"x" * 1100,
+        b"host.eu-west-1.compute.amazonaws.com",
+    ]  # fmt: skip
+    data, offsets = as_buffers(rows)
+    compiled, expected = both_ways(lambda: public_suffixes().split(data, offsets))
+    for field in dataclasses.fields(Split):
+        assert np.array_equal(getattr(compiled, field.name), getattr(expected, field.name))
+    assert compiled.suffix_labels[:5].tolist() == [2, 1, 1, 2, 2]  # *.ck, !www.ck, blogspot
+    assert compiled.private[3]
+    assert compiled.suffix_labels[-1] == 4  # *.compute.amazonaws.com, a private wildcard
+    assert compiled.private[-1]
+
+
+def test_the_suffix_split_refuses_bad_calls() -> None:
+    data, offsets = np.frombuffer(b"a.com", np.uint8), np.array([0, 5], np.int64)
+    slots, keys = np.full(8, -1, np.int64), np.zeros(1, np.uint64)
+    out = np.zeros((1, 10), np.int64)
+    good = [data, offsets, slots, keys, slots, keys, np.zeros(1, np.uint8), 3, out]
+    kernels().suffix_split(*good)
+    for position, bad, why in [
+        (8, np.zeros((1, 9), np.int64), "rows x 10"),
+        (7, 63, "depth"),
+        (6, np.zeros(2, np.uint8), "private flag"),
+        (2, slots[:7], "power of two"),
+    ]:
+        args = list(good)
+        args[position] = bad
+        with pytest.raises(ValueError, match=why):
+            kernels().suffix_split(*args)
+    with pytest.raises(ValueError, match="past the keys"):
+        kernels().suffix_split(data, offsets, np.full(8, 3, np.int64), *good[3:])
 
 
 def test_hits_outside_the_text_or_across_rows_are_refused() -> None:

@@ -2018,6 +2018,187 @@ done:
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* suffix_split(data, offsets, node_slots, node_keys, end_slots, end_keys, end_private,    */
+/*              depth, out)                                                             */
+/*                                                                                      */
+/* The public suffix split of every name (vigil.features._suffixes.SuffixTable.split, its */
+/* numpy twin): each name's last 1..depth+2 labels hashed as h(s) = sum s[k] * B**(len-1- */
+/* k) (exponents capped at 1023) from the right in one pass, then tldextract's walk over  */
+/* the rule tables (longest rule, "*." wildcards, "!" exceptions). The tables are the     */
+/* HashIndex compiled tables: keys passed through mix_key, probed with slot_probe. out is */
+/* rows x 10 int64: labels, suffix labels, private, label start / end, suffix start,      */
+/* suffix hash (uint64 bits), effective suffix start, effective label start / end.        */
+
+#define SPLIT_COLUMNS 10
+#define SPLIT_MAX_POWER 1023
+#define SPLIT_MAX_DEPTH 62
+
+static const uint64_t split_base = 0x9E3779B97F4A7C15ULL;
+
+typedef struct {
+    const int64_t *slots;
+    uint64_t mask;
+    const uint64_t *keys;
+    Py_ssize_t n_keys;
+} split_table;
+
+static inline int64_t split_find(const split_table *table, uint64_t hash)
+{
+    return slot_probe(table->slots, table->mask, table->keys, table->n_keys, mix_key(hash));
+}
+
+/* B**min(exponent, 1023), exponent >= 0. */
+static inline uint64_t split_power(const uint64_t *powers, int64_t exponent)
+{
+    return powers[exponent < SPLIT_MAX_POWER ? exponent : SPLIT_MAX_POWER];
+}
+
+static PyObject *suffix_split(PyObject *self, PyObject *args)
+{
+    Py_buffer data = {0}, offsets = {0}, node_slots = {0}, node_keys = {0}, end_slots = {0},
+              end_keys = {0}, end_private = {0}, out = {0};
+    int depth;
+    PyObject *result = NULL;
+
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*iw*", &data, &offsets, &node_slots, &node_keys,
+                          &end_slots, &end_keys, &end_private, &depth, &out)) {
+        return NULL;
+    }
+    Py_ssize_t node_capacity, end_capacity;
+    if (slot_table(&node_slots, &node_capacity) || slot_table(&end_slots, &end_capacity) ||
+        check_buffer(&node_keys, 8, "node_keys") || check_buffer(&end_keys, 8, "end_keys") ||
+        check_buffer(&out, 8, "out")) {
+        goto done;
+    }
+    const int64_t *off;
+    Py_ssize_t n;
+    if (row_offsets(&offsets, &data, &off, &n)) {
+        goto done;
+    }
+    if (out.len / 8 != n * SPLIT_COLUMNS || depth < 0 || depth > SPLIT_MAX_DEPTH ||
+        (end_private.len != 0 && end_private.len != end_keys.len / 8)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "need rows x 10 outputs, depth 0 to 62 and one private flag per rule "
+                        "(or none)");
+        goto done;
+    }
+    {
+        const uint8_t *bytes = (const uint8_t *)data.buf;
+        const uint8_t *is_private = (const uint8_t *)end_private.buf;
+        const split_table nodes = {(const int64_t *)node_slots.buf, (uint64_t)node_capacity - 1,
+                                   (const uint64_t *)node_keys.buf, node_keys.len / 8};
+        const split_table ends = {(const int64_t *)end_slots.buf, (uint64_t)end_capacity - 1,
+                                  (const uint64_t *)end_keys.buf, end_keys.len / 8};
+        int64_t *o = (int64_t *)out.buf;
+        const int k = depth + 2;
+        uint64_t powers[SPLIT_MAX_POWER + 1];
+        powers[0] = 1;
+        for (int e = 1; e <= SPLIT_MAX_POWER; e++) {
+            powers[e] = powers[e - 1] * split_base;
+        }
+        int bad = 0;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t r = 0; r < n && !bad; r++, o += SPLIT_COLUMNS) {
+            const int64_t row_start = off[r], row_end = off[r + 1];
+            /* starts[j]: where the last j labels begin; hashes[j]: their hash. */
+            int64_t starts[SPLIT_MAX_DEPTH + 3];
+            uint64_t hashes[SPLIT_MAX_DEPTH + 3];
+            int64_t labels = 1;
+            int filled = 1;
+            starts[0] = row_end;
+            hashes[0] = 0;
+            uint64_t h = 0;
+            if (row_end > row_start && bytes[row_end - 1] == '.') { /* an empty last label */
+                labels++;
+                starts[filled] = row_end;
+                hashes[filled] = 0;
+                filled++;
+            }
+            for (int64_t pos = row_end - 1; pos >= row_start; pos--) {
+                h += (uint64_t)bytes[pos] * split_power(powers, row_end - 1 - pos);
+                if (pos > row_start && bytes[pos - 1] == '.') {
+                    labels++;
+                    if (filled <= k) {
+                        starts[filled] = pos;
+                        hashes[filled] = h;
+                        filled++;
+                    }
+                }
+            }
+            for (; filled <= k; filled++) { /* fewer labels: the whole name */
+                starts[filled] = row_start;
+                hashes[filled] = row_start < row_end ? h : 0;
+            }
+            int64_t found_depth = 0, rule = 0, private_rule = 0;
+            for (int j = 1; j <= depth && j <= labels; j++) {
+                int64_t node = split_find(&nodes, hashes[j]);
+                if (node == -2) {
+                    bad = 1;
+                    break;
+                }
+                if (node < 0) {
+                    break;
+                }
+                found_depth = j;
+                int64_t end = split_find(&ends, hashes[j]);
+                if (end == -2) {
+                    bad = 1;
+                    break;
+                }
+                if (end >= 0) {
+                    rule = j;
+                    private_rule = end_private.len ? is_private[end] != 0 : 0;
+                }
+            }
+            const int64_t d = found_depth;
+            const int64_t len_d = row_end - starts[d], len_next = row_end - starts[d + 1];
+            uint64_t wildcard = hashes[d] + (uint64_t)'.' * split_power(powers, len_d) +
+                                (uint64_t)'*' * split_power(powers, len_d + 1);
+            uint64_t exception = hashes[d + 1] + (uint64_t)'!' * split_power(powers, len_next);
+            int64_t wild_node = split_find(&nodes, wildcard);
+            int64_t exception_node = split_find(&nodes, exception);
+            int64_t wild_rule = split_find(&ends, wildcard);
+            if (wild_node == -2 || exception_node == -2 || wild_rule == -2) {
+                bad = 1;
+                break;
+            }
+            int wild = wild_node >= 0 && d < labels;
+            int64_t suffix_labels = wild ? (exception_node >= 0 ? d : d + 1) : rule;
+            if (wild && end_private.len) {
+                private_rule = wild_rule >= 0 && is_private[wild_rule] != 0;
+            }
+            int64_t effective = suffix_labels > 1 ? suffix_labels : 1;
+            o[0] = labels;
+            o[1] = suffix_labels;
+            o[2] = private_rule;
+            for (int pass = 0; pass < 2; pass++) { /* the label before the suffix, then the
+                                                    * label before the effective suffix */
+                int64_t sl = pass ? effective : suffix_labels;
+                int present = labels > sl;
+                int64_t next = sl + 1 < k ? sl + 1 : k;
+                int64_t start = present ? starts[next] : row_start;
+                int64_t end = present ? starts[sl] - (sl > 0) : row_start;
+                o[pass ? 8 : 3] = start;
+                o[pass ? 9 : 4] = end;
+            }
+            o[5] = starts[suffix_labels];
+            o[6] = (int64_t)hashes[effective];
+            o[7] = starts[effective];
+        }
+        Py_END_ALLOW_THREADS
+        if (bad) {
+            PyErr_SetString(PyExc_ValueError, "slots: an index past the keys");
+            goto done;
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    RELEASE_ALL(&data, &offsets, &node_slots, &node_keys, &end_slots, &end_keys, &end_private,
+                &out);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* tree_margins(nodes, roots, depths, features, width, base, out)                         */
 /*                                                                                      */
 /* A boosted tree ensemble's raw margin per row: the leaf values the rows reach, summed in */
@@ -2157,6 +2338,8 @@ static PyMethodDef kernel_methods[] = {
      "The index of each query's hash in an open-addressing table, or -1."},
     {"framed_window_sums", framed_window_sums, METH_VARARGS,
      "Per framed row, the summed weights of its 1-4-gram buckets and their number."},
+    {"suffix_split", suffix_split, METH_VARARGS,
+     "The public suffix split of each name: labels, suffix, registered label, hashes."},
     {"tree_margins", tree_margins, METH_VARARGS,
      "A boosted tree ensemble's summed leaf values plus base, per row (float32)."},
     {NULL, NULL, 0, NULL},

@@ -182,3 +182,15 @@ def tree_margins(
     out: NDArray[np.float32],
     /,
 ) -> None: ...
+def suffix_split(
+    data: NDArray[np.uint8],
+    offsets: NDArray[np.int64],
+    node_slots: NDArray[np.int64],
+    node_keys: NDArray[np.uint64],
+    end_slots: NDArray[np.int64],
+    end_keys: NDArray[np.uint64],
+    end_private: NDArray[np.uint8],
+    depth: int,
+    out: NDArray[np.int64],
+    /,
+) -> None: ...

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache, cached_property
+from types import ModuleType
 
 import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
 from vigil._psl import SuffixRules, bundled_rules
+from vigil.features import _accel
 from vigil.features._hashindex import HashIndex
 from vigil.features.normalize import buffers
 
@@ -143,7 +145,14 @@ class SuffixTable:
         offsets: NDArray[np.int64],
         row_of_byte: NDArray[np.int64] | None = None,
     ) -> Split:
-        """Split every (normalized, non-empty) name of the batch."""
+        """Split every name of the batch (normalized names; any bytes give a defined split).
+
+        In one compiled pass per name when the kernels are loaded (``suffix_split``), else
+        by the numpy passes below; both give the same split.
+        """
+        kernels = _accel.kernels
+        if kernels is not None:
+            return self._compiled_split(kernels, data, offsets)
         n = len(offsets) - 1
         if row_of_byte is None:
             row_of_byte = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
@@ -165,8 +174,8 @@ class SuffixTable:
             starts[j] = np.where(
                 has_dot, padded_dots[np.where(has_dot, dot_end - j, dots.size)] + 1, row_start
             )
-        hashes = tails[np.minimum(starts, data.size)]
-        hashes[0] = 0
+        # A start at the row's end (j = 0, or after a final dot) is the empty string.
+        hashes = np.where(starts < row_end[None, :], tails[np.minimum(starts, data.size)], 0)
         lens = row_end[None, :] - starts
 
         depth = np.zeros(n, dtype=np.int64)
@@ -215,6 +224,41 @@ class SuffixTable:
             effective_label_start=effective_start,
             effective_label_end=effective_end,
         )
+
+    def _compiled_split(
+        self, kernels: ModuleType, data: NDArray[np.uint8], offsets: NDArray[np.int64]
+    ) -> Split:
+        data, offsets = _accel.rows(data, offsets)
+        out = np.empty((len(offsets) - 1, 10), dtype=np.int64)
+        node_keys, node_slots = self._nodes.compiled_table
+        end_keys, end_slots = self._ends.compiled_table
+        kernels.suffix_split(
+            data,
+            offsets,
+            node_slots,
+            node_keys,
+            end_slots,
+            end_keys,
+            self._end_private_flags,
+            self.depth,
+            out,
+        )
+        return Split(
+            labels=out[:, 0],
+            suffix_labels=out[:, 1],
+            private=out[:, 2].astype(bool),
+            label_start=out[:, 3],
+            label_end=out[:, 4],
+            suffix_start=out[:, 5],
+            suffix_hash=out[:, 6].view(np.uint64),
+            effective_suffix_start=out[:, 7],
+            effective_label_start=out[:, 8],
+            effective_label_end=out[:, 9],
+        )
+
+    @cached_property
+    def _end_private_flags(self) -> NDArray[np.uint8]:
+        return self.end_private.astype(np.uint8)
 
 
 def _label_before(
