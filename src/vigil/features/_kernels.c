@@ -2018,6 +2018,166 @@ done:
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* scan_patterns(text, byte_class, table, classes, out_offsets, out_patterns,             */
+/*               pattern_length, pattern_switch, start, end, pattern) -> count            */
+/*                                                                                      */
+/* The IOC catalog's Aho-Corasick DFA (vigil/features/_patterns.py builds it) over a      */
+/* batch's text in one pass. A transition is the next state's row start (state * classes) */
+/* with the sign bit set when that state ends a pattern: the step needs no multiply and  */
+/* no look at the outputs unless there are some (3 % of the bytes of a batch). Finds      */
+/* every occurrence of a non-switch pattern, and of the switch                           */
+/* patterns the leftmost-longest ones (the longest at the leftmost start, then the same  */
+/* after its end), as ahocorasick-rs reports them with MATCHKIND_LEFTMOST_LONGEST. Hits   */
+/* go to start / end (inclusive) / pattern, non-switch ones first, each group in the     */
+/* order the scan meets them; the count is returned even when it exceeds the arrays (the */
+/* caller then calls again with room for all).                                           */
+
+static PyObject *scan_patterns(PyObject *self, PyObject *args)
+{
+    Py_buffer text = {0}, byte_class = {0}, table = {0}, out_offsets = {0}, out_patterns = {0},
+              pattern_length = {0}, pattern_switch = {0}, start = {0}, end = {0},
+              pattern = {0};
+    Py_ssize_t classes;
+    PyObject *result = NULL;
+    uint16_t *best = NULL;
+
+    if (!PyArg_ParseTuple(args, "y*y*y*ny*y*y*y*w*w*w*", &text, &byte_class, &table, &classes,
+                          &out_offsets, &out_patterns, &pattern_length, &pattern_switch, &start,
+                          &end, &pattern)) {
+        return NULL;
+    }
+    if (check_buffer(&table, 4, "table") || check_buffer(&out_offsets, 8, "out_offsets") ||
+        check_buffer(&out_patterns, 8, "out_patterns") ||
+        check_buffer(&pattern_length, 8, "pattern_length") || check_buffer(&start, 8, "start") ||
+        check_buffer(&end, 8, "end") || check_buffer(&pattern, 8, "pattern")) {
+        goto done;
+    }
+    Py_ssize_t n_states = out_offsets.len / 8 - 1;
+    Py_ssize_t n_patterns = pattern_length.len / 8;
+    Py_ssize_t capacity = start.len / 8;
+    if (byte_class.len != 256 || classes < 1 || n_states < 1 || n_patterns > 65534 ||
+        table.len / 4 != n_states * classes || pattern_switch.len != n_patterns ||
+        end.len / 8 != capacity || pattern.len / 8 != capacity) {
+        PyErr_SetString(PyExc_ValueError,
+                        "need 256 byte classes, states x classes transitions, at most 65,534 "
+                        "patterns with one switch flag each and start / end / pattern arrays of "
+                        "one size");
+        goto done;
+    }
+    const uint8_t *cls = (const uint8_t *)byte_class.buf;
+    const int32_t *next = (const int32_t *)table.buf;
+    const int64_t *out_off = (const int64_t *)out_offsets.buf;
+    const int64_t *outs = (const int64_t *)out_patterns.buf;
+    const int64_t *length = (const int64_t *)pattern_length.buf;
+    const uint8_t *is_switch = (const uint8_t *)pattern_switch.buf;
+    /* Checked once, so the scan cannot index out of bounds. */
+    for (Py_ssize_t i = 0; i < 256; i++) {
+        if (cls[i] >= classes) {
+            PyErr_SetString(PyExc_ValueError, "a byte class is not below classes");
+            goto done;
+        }
+    }
+    /* A row past the last state's start could step out of the table (a row that is not a
+     * multiple of classes only gives wrong hits, never a read out of bounds). */
+    const int64_t last_row = (int64_t)(n_states - 1) * classes;
+    for (Py_ssize_t i = 0; i < n_states * classes; i++) {
+        if ((int64_t)(next[i] & 0x7FFFFFFF) > last_row) {
+            PyErr_SetString(PyExc_ValueError, "a transition names no state");
+            goto done;
+        }
+    }
+    if (out_off[0] != 0 || out_off[n_states] != out_patterns.len / 8) {
+        PyErr_SetString(PyExc_ValueError, "out_offsets must run from 0 to the outputs");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n_states; i++) {
+        if (out_off[i + 1] < out_off[i]) {
+            PyErr_SetString(PyExc_ValueError, "out_offsets must not decrease");
+            goto done;
+        }
+    }
+    for (Py_ssize_t i = 0; i < out_patterns.len / 8; i++) {
+        if (outs[i] < 0 || outs[i] >= n_patterns) {
+            PyErr_SetString(PyExc_ValueError, "an output names no pattern");
+            goto done;
+        }
+    }
+    for (Py_ssize_t i = 0; i < n_patterns; i++) {
+        if (length[i] < 1 || length[i] > 65535) {
+            PyErr_SetString(PyExc_ValueError, "pattern lengths must be 1 to 65535");
+            goto done;
+        }
+    }
+    const uint8_t *t = (const uint8_t *)text.buf;
+    Py_ssize_t size = text.len;
+    /* The longest switch pattern starting at each position, as its index + 1 (0: none). */
+    best = (uint16_t *)calloc((size_t)(size > 0 ? size : 1), sizeof(uint16_t));
+    if (best == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t count = 0;
+    {
+        int64_t *hit_start = (int64_t *)start.buf;
+        int64_t *hit_end = (int64_t *)end.buf;
+        int64_t *hit_pattern = (int64_t *)pattern.buf;
+        Py_BEGIN_ALLOW_THREADS
+        int32_t row = 0;
+        int any_switch = 0;
+        for (Py_ssize_t pos = 0; pos < size; pos++) {
+            const int32_t step = next[row + cls[t[pos]]];
+            row = step & 0x7FFFFFFF;
+            if (step >= 0) {
+                continue;
+            }
+            const Py_ssize_t state = row / classes;
+            for (int64_t o = out_off[state]; o < out_off[state + 1]; o++) {
+                int64_t p = outs[o];
+                int64_t first = pos - length[p] + 1;
+                if (first < 0) { /* cannot happen for a true suffix; guards bad tables */
+                    continue;
+                }
+                if (is_switch[p]) {
+                    if (best[first] == 0 || length[p] > length[best[first] - 1]) {
+                        best[first] = (uint16_t)(p + 1);
+                    }
+                    any_switch = 1;
+                    continue;
+                }
+                if (count < capacity) {
+                    hit_start[count] = first;
+                    hit_end[count] = pos;
+                    hit_pattern[count] = p;
+                }
+                count++;
+            }
+        }
+        /* Leftmost-longest: from each chosen switch's end on, the next start with one. */
+        for (Py_ssize_t pos = 0; any_switch && pos < size;) {
+            if (best[pos] == 0) {
+                pos++;
+                continue;
+            }
+            int64_t p = best[pos] - 1;
+            if (count < capacity) {
+                hit_start[count] = pos;
+                hit_end[count] = pos + length[p] - 1;
+                hit_pattern[count] = p;
+            }
+            count++;
+            pos += length[p];
+        }
+        Py_END_ALLOW_THREADS
+    }
+    result = PyLong_FromSsize_t(count);
+done:
+    free(best);
+    RELEASE_ALL(&text, &byte_class, &table, &out_offsets, &out_patterns, &pattern_length,
+                &pattern_switch, &start, &end, &pattern);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* suffix_split(data, offsets, node_slots, node_keys, end_slots, end_keys, end_private,    */
 /*              depth, out)                                                             */
 /*                                                                                      */
@@ -2338,6 +2498,8 @@ static PyMethodDef kernel_methods[] = {
      "The index of each query's hash in an open-addressing table, or -1."},
     {"framed_window_sums", framed_window_sums, METH_VARARGS,
      "Per framed row, the summed weights of its 1-4-gram buckets and their number."},
+    {"scan_patterns", scan_patterns, METH_VARARGS,
+     "Every catalog pattern hit in a text (switches leftmost-longest) through one DFA."},
     {"suffix_split", suffix_split, METH_VARARGS,
      "The public suffix split of each name: labels, suffix, registered label, hashes."},
     {"tree_margins", tree_margins, METH_VARARGS,

@@ -194,3 +194,17 @@ def suffix_split(
     out: NDArray[np.int64],
     /,
 ) -> None: ...
+def scan_patterns(
+    text: bytes,
+    byte_class: NDArray[np.uint8],
+    table: NDArray[np.int32],
+    classes: int,
+    out_offsets: NDArray[np.int64],
+    out_patterns: NDArray[np.int64],
+    pattern_length: NDArray[np.int64],
+    pattern_switch: NDArray[np.uint8],
+    start: NDArray[np.int64],
+    end: NDArray[np.int64],
+    pattern: NDArray[np.int64],
+    /,
+) -> int: ...

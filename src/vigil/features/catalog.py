@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from vigil.errors import ConfigError
 from vigil.features import _accel
+from vigil.features._patterns import PatternDfa
 
 #: Bytes that count as part of an identifier for ``word = true`` indicators.
 _IDENTIFIER = np.zeros(256, dtype=bool)
@@ -158,7 +159,9 @@ class Matcher:
     Literal patterns match with overlaps (``http://10.1.2.3`` is both an http-url and a
     raw-ip-url), and overlapping hits of one indicator count once. Switches are matched
     in a separate pass, leftmost-longest, so ``-ep bypass`` wins over ``-e`` and the
-    eight spellings of ``-noprofile`` make one hit, not eight. Turning hits into counts
+    eight spellings of ``-noprofile`` make one hit, not eight. With the compiled kernels
+    both kinds are found in one scan of a DFA (:mod:`vigil.features._patterns`) that
+    reports the same hits as the two ahocorasick-rs scans. Turning hits into counts
     runs in the compiled kernels when they are loaded (one pass, bucketed by row), else
     in the numpy passes below; both give the same counts.
     """
@@ -169,6 +172,16 @@ class Matcher:
         self._word_flags = self._word.astype(np.uint8)
         self._literals = _Automaton(catalog, switches=False)
         self._switches = _Automaton(catalog, switches=True)
+        self._patterns = [p.encode("utf-8") for i in catalog.indicators for p in i.patterns]
+        self._pattern_switch = [i.switch for i in catalog.indicators for _ in i.patterns]
+        self._dfa_indicator = np.asarray(
+            [n for n, i in enumerate(catalog.indicators) for _ in i.patterns], dtype=np.int64
+        )
+
+    @cached_property
+    def _dfa(self) -> PatternDfa:
+        """Both pattern kinds in one DFA for the compiled scan (built on first use)."""
+        return PatternDfa.build(self._patterns, self._pattern_switch)
 
     def count(self, data: NDArray[np.uint8], offsets: NDArray[np.int64]) -> NDArray[np.int32]:
         """Hit counts, shape ``(rows, indicators)``, for rows ``data[offsets[i]:offsets[i+1]]``."""
@@ -179,10 +192,14 @@ class Matcher:
         # leftmost-longest switch match must not run from one row into the next, where it
         # would shadow the shorter match inside the row ("-e" then a row "c:\\..." as "-ec").
         text = np.insert(data, offsets[1:-1], 0).tobytes()
-        hits = [self._literals.hits(text), self._switches.hits(text)]
-        start = np.concatenate([h[0] for h in hits])
-        end = np.concatenate([h[1] for h in hits])
-        indicator = np.concatenate([h[2] for h in hits])
+        if _accel.kernels is not None:  # the same hits, in one compiled scan
+            start, end, pattern = self._dfa.scan(text)
+            indicator = self._dfa_indicator[pattern]
+        else:
+            hits = [self._literals.hits(text), self._switches.hits(text)]
+            start = np.concatenate([h[0] for h in hits])
+            end = np.concatenate([h[1] for h in hits])
+            indicator = np.concatenate([h[2] for h in hits])
         if _accel.kernels is not None:  # the same counts, in one pass over the hits
             counted = np.zeros((rows, self.n), dtype=np.int32)
             _accel.kernels.indicator_counts(
