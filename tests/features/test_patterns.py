@@ -94,6 +94,35 @@ def test_the_catalog_gives_ahocorasick_rs_hits(
     assert dfa_hits(dfa, patterns, text) == reference_hits(patterns, switch, text)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(["iex", "-e", "-ep bypass", "-enc", "/e", "-nop", "mimikatz", " "]),
+            max_size=12,
+        ).map(lambda parts: "".join(parts).encode()),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(1, 400),
+)
+def test_long_batches_scanned_in_lanes_give_ahocorasick_rs_hits(
+    catalog_patterns: tuple[list[bytes], list[bool]], rows: list[bytes], repeat: int
+) -> None:
+    """Batches of 4 KiB and more are cut after NULs into lanes scanned in lockstep."""
+    patterns, switch = catalog_patterns
+    dfa = PatternDfa.build(patterns, switch)
+    text = b"\0".join(rows * repeat)
+    assert dfa_hits(dfa, patterns, text) == reference_hits(patterns, switch, text)
+
+
+def test_a_pattern_holding_a_nul_keeps_one_lane() -> None:
+    patterns = [b"a\0b", b"b"]
+    dfa = PatternDfa.build(patterns, [False, False])
+    text = b"xa\0b" * 3000
+    assert dfa_hits(dfa, patterns, text) == reference_hits(patterns, [False, False], text)
+
+
 def test_a_text_with_more_hits_than_the_first_guess() -> None:
     """Every byte a hit of several patterns: the scan is repeated with room for all."""
     patterns = [b"a", b"aa", b"aaa"]

@@ -2032,6 +2032,60 @@ done:
 /* order the scan meets them; the count is returned even when it exceeds the arrays (the */
 /* caller then calls again with room for all).                                           */
 
+#define SCAN_LANES 4
+
+typedef struct {
+    const int32_t *next;
+    const uint8_t *cls;
+    const int64_t *out_off;
+    const int64_t *outs;
+    const int64_t *length;
+    const uint8_t *is_switch;
+    uint16_t *best;
+    int64_t *hit_start, *hit_end, *hit_pattern;
+    Py_ssize_t classes, capacity, count;
+    int any_switch;
+} scan_context;
+
+/* The patterns that end at pos in the state whose row starts at row (the rare case: 3 % of
+ * steps). Non-switch hits are written out; switch hits only mark the longest one starting
+ * at each position. */
+static void scan_outputs(scan_context *c, int32_t row, Py_ssize_t pos)
+{
+    const Py_ssize_t state = row / c->classes;
+    for (int64_t o = c->out_off[state]; o < c->out_off[state + 1]; o++) {
+        const int64_t p = c->outs[o];
+        const int64_t first = pos - c->length[p] + 1;
+        if (first < 0) { /* cannot happen for a true suffix; guards bad tables */
+            continue;
+        }
+        if (c->is_switch[p]) {
+            if (c->best[first] == 0 || c->length[p] > c->length[c->best[first] - 1]) {
+                c->best[first] = (uint16_t)(p + 1);
+            }
+            c->any_switch = 1;
+            continue;
+        }
+        if (c->count < c->capacity) {
+            c->hit_start[c->count] = first;
+            c->hit_end[c->count] = pos;
+            c->hit_pattern[c->count] = p;
+        }
+        c->count++;
+    }
+}
+
+/* One DFA step of a lane whose row lives in a local (a register: the chain of dependent
+ * table loads is the whole cost of the scan). */
+#define SCAN_STEP(row, pos)                                                                  \
+    do {                                                                                     \
+        const int32_t step_ = next[(row) + cls[t[(pos)]]];                                   \
+        (row) = step_ & 0x7FFFFFFF;                                                          \
+        if (step_ < 0) {                                                                     \
+            scan_outputs(&ctx, (row), (pos));                                                \
+        }                                                                                    \
+    } while (0)
+
 static PyObject *scan_patterns(PyObject *self, PyObject *args)
 {
     Py_buffer text = {0}, byte_class = {0}, table = {0}, out_offsets = {0}, out_patterns = {0},
@@ -2116,42 +2170,64 @@ static PyObject *scan_patterns(PyObject *self, PyObject *args)
         PyErr_NoMemory();
         goto done;
     }
-    Py_ssize_t count = 0;
+    Py_ssize_t total = 0;
+    int nul_resets = 1;
+    for (Py_ssize_t state = 0; state < n_states; state++) {
+        nul_resets &= (next[state * classes + cls[0]] & 0x7FFFFFFF) == 0;
+    }
     {
         int64_t *hit_start = (int64_t *)start.buf;
         int64_t *hit_end = (int64_t *)end.buf;
         int64_t *hit_pattern = (int64_t *)pattern.buf;
         Py_BEGIN_ALLOW_THREADS
-        int32_t row = 0;
-        int any_switch = 0;
-        for (Py_ssize_t pos = 0; pos < size; pos++) {
-            const int32_t step = next[row + cls[t[pos]]];
-            row = step & 0x7FFFFFFF;
-            if (step >= 0) {
-                continue;
-            }
-            const Py_ssize_t state = row / classes;
-            for (int64_t o = out_off[state]; o < out_off[state + 1]; o++) {
-                int64_t p = outs[o];
-                int64_t first = pos - length[p] + 1;
-                if (first < 0) { /* cannot happen for a true suffix; guards bad tables */
-                    continue;
+        scan_context ctx = {next,     cls,       out_off, outs,        length,
+                            is_switch, best,     hit_start, hit_end, hit_pattern,
+                            classes,  capacity, 0,         0};
+        /* Lanes: the text cut after NULs into up to four parts scanned in lockstep, so
+         * their chains of table loads overlap (each DFA step waits on the one before). A
+         * NUL sends every state to the start when no pattern holds one (checked above). */
+        Py_ssize_t lo[SCAN_LANES], hi[SCAN_LANES];
+        int lanes = 1;
+        lo[0] = 0;
+        hi[0] = size;
+        if (nul_resets && size >= 4096) {
+            Py_ssize_t from = 0;
+            for (lanes = 0; lanes < SCAN_LANES && (lanes == 0 || from < size); lanes++) {
+                Py_ssize_t cut = size;
+                Py_ssize_t at = size / SCAN_LANES * (lanes + 1);
+                if (lanes < SCAN_LANES - 1 && at < size) {
+                    at = at < from ? from : at;
+                    const uint8_t *nul = memchr(t + at, 0, (size_t)(size - at));
+                    cut = nul == NULL ? size : (Py_ssize_t)(nul - t) + 1;
                 }
-                if (is_switch[p]) {
-                    if (best[first] == 0 || length[p] > length[best[first] - 1]) {
-                        best[first] = (uint16_t)(p + 1);
-                    }
-                    any_switch = 1;
-                    continue;
-                }
-                if (count < capacity) {
-                    hit_start[count] = first;
-                    hit_end[count] = pos;
-                    hit_pattern[count] = p;
-                }
-                count++;
+                lo[lanes] = from;
+                hi[lanes] = cut;
+                from = cut;
             }
         }
+        Py_ssize_t common = 0;
+        int32_t r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+        if (lanes == SCAN_LANES) {
+            common = hi[0] - lo[0];
+            for (int l = 1; l < lanes; l++) {
+                common = hi[l] - lo[l] < common ? hi[l] - lo[l] : common;
+            }
+            for (Py_ssize_t i = 0; i < common; i++) {
+                SCAN_STEP(r0, lo[0] + i);
+                SCAN_STEP(r1, lo[1] + i);
+                SCAN_STEP(r2, lo[2] + i);
+                SCAN_STEP(r3, lo[3] + i);
+            }
+        }
+        const int32_t rows[SCAN_LANES] = {r0, r1, r2, r3};
+        for (int l = 0; l < lanes; l++) {
+            int32_t r = rows[l];
+            for (Py_ssize_t pos = lo[l] + common; pos < hi[l]; pos++) {
+                SCAN_STEP(r, pos);
+            }
+        }
+        Py_ssize_t count = ctx.count;
+        const int any_switch = ctx.any_switch;
         /* Leftmost-longest: from each chosen switch's end on, the next start with one. */
         for (Py_ssize_t pos = 0; any_switch && pos < size;) {
             if (best[pos] == 0) {
@@ -2167,9 +2243,10 @@ static PyObject *scan_patterns(PyObject *self, PyObject *args)
             count++;
             pos += length[p];
         }
+        total = count;
         Py_END_ALLOW_THREADS
     }
-    result = PyLong_FromSsize_t(count);
+    result = PyLong_FromSsize_t(total);
 done:
     free(best);
     RELEASE_ALL(&text, &byte_class, &table, &out_offsets, &out_patterns, &pattern_length,
