@@ -21,8 +21,8 @@ from numpy.typing import NDArray
 
 from vigil.features import _accel
 
-#: Transition table entries are int32; the kernel refuses tables it cannot index.
-_MAX_STATES = 2**31 - 1
+#: Rows are masked to at most 30 bits in the kernel.
+_MAX_ROWS = 2**30
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,8 @@ class PatternDfa:
 
     ``table[row + byte_class[b]]`` is the next state's row (``state * classes``), its
     sign bit set when the state ends patterns; they are
-    ``out_patterns[out_offsets[state]:out_offsets[state + 1]]``.
+    ``out_patterns[out_offsets[state]:out_offsets[state + 1]]``. The table is padded with
+    zeros to ``2**k + classes`` entries (see ``scan_patterns``).
     """
 
     byte_class: NDArray[np.uint8]
@@ -68,7 +69,7 @@ class PatternDfa:
                     ends.append([])
                 state = nxt
             ends[state].append(index)
-        if len(children) * classes > _MAX_STATES:
+        if len(children) * classes > _MAX_ROWS:
             raise ValueError("too many patterns for one table")
 
         # Breadth first, so a state's failure state (always shallower) is complete before
@@ -93,10 +94,15 @@ class PatternDfa:
         out_patterns = np.asarray([p for o in outputs for p in o], dtype=np.int64)
         ends_here = np.asarray([bool(o) for o in outputs])
         rows = table.astype(np.int64) * classes
-        flagged = np.where(ends_here[table], rows | (1 << 31), rows)
+        flagged = np.where(ends_here[table], rows | (1 << 31), rows).reshape(-1)
+        # Padded to 2**k + classes entries (zeros: transitions to the start), so the kernel
+        # can mask rows to k bits instead of checking every transition on every call.
+        span = 1 << max(int(flagged.size - 1).bit_length(), 0)
+        padded = np.zeros(span + classes, dtype=np.int64)
+        padded[: flagged.size] = flagged
         return cls(
             byte_class=byte_class,
-            table=flagged.astype(np.uint32).view(np.int32).reshape(-1),
+            table=padded.astype(np.uint32).view(np.int32),
             classes=classes,
             out_offsets=out_offsets,
             out_patterns=out_patterns,
