@@ -114,6 +114,8 @@ def compile_trees(model_bytes: bytes, *, threads: int = 1) -> CompiledTrees:
     """
     if _accel.kernels is None:
         raise Unsupported("the compiled kernels are not loaded")
+    if _TREE_OP.encode() not in model_bytes:  # a network: no need to read its weights
+        raise Unsupported("not one input and one TreeEnsembleRegressor")
     try:
         graph = read_model(model_bytes)
     except WireError as exc:
