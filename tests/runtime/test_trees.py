@@ -309,7 +309,7 @@ class TestDeclined:
 
     def test_garbage(self) -> None:
         with pytest.raises(Unsupported, match="unreadable"):
-            compile_trees(b"\x0a\xff\xff")
+            compile_trees(b"\x0a\xff\xffTreeEnsembleRegressor")
 
     def test_without_the_kernels(self) -> None:
         with _accel.numpy_only(), pytest.raises(Unsupported, match="not loaded"):
