@@ -16,7 +16,14 @@ from onnx import TensorProto, helper, numpy_helper
 from vigil.features import _accel
 from vigil.runtime import scorer as scorer_module
 from vigil.runtime.scorer import TREE_KERNEL_MIN_ROWS, LoadedScorerModel
-from vigil.runtime.trees import NODE_DTYPE, CompiledTrees, Unsupported, compile_trees, probe_rows
+from vigil.runtime.trees import (
+    NODE_ATTRIBUTES,
+    NODE_DTYPE,
+    CompiledTrees,
+    Unsupported,
+    compile_trees,
+    probe_rows,
+)
 from vigil.store import Store
 from vigil.testing.models import logistic_onnx
 from vigil.train.trees import TrainedTrees, TreeConfig, train_trees
@@ -113,14 +120,7 @@ def ensembles(draw: st.DrawFn) -> tuple[bytes, list[float]]:
     attrs: dict[str, list[Any]] = {
         k: []
         for k in (
-            "nodes_treeids",
-            "nodes_nodeids",
-            "nodes_featureids",
-            "nodes_modes",
-            "nodes_values",
-            "nodes_truenodeids",
-            "nodes_falsenodeids",
-            "nodes_missing_value_tracks_true",
+            *NODE_ATTRIBUTES,
             "target_treeids",
             "target_nodeids",
             "target_ids",
@@ -367,21 +367,26 @@ class TestKernelChecks:
 # -- the runtime picks it up -------------------------------------------------------------
 
 
+def _loaded(model_bytes: bytes, folder: Any) -> LoadedScorerModel:
+    """``model_bytes`` published to a store in ``folder`` and loaded as the runtime loads it."""
+    store = Store(folder)
+    store.publish(
+        "model",
+        model_bytes,
+        feature_spec="x",
+        threshold=0.5,
+        metrics={},
+        training_data="t",
+        alias="production",
+    )
+    return LoadedScorerModel(store.load("model", "production"), threads=1)
+
+
 class TestLoadedModels:
     def test_a_published_tree_model_is_scored_by_the_walk(
         self, trained: TrainedTrees, tmp_path: Any
     ) -> None:
-        store = Store(tmp_path)
-        store.publish(
-            "trees",
-            trained.onnx_bytes,
-            feature_spec="x",
-            threshold=0.5,
-            metrics={},
-            training_data="t",
-            alias="production",
-        )
-        model = LoadedScorerModel(store.load("trees", "production"), threads=1)
+        model = _loaded(trained.onnx_bytes, tmp_path)
         assert model.engine == "vigil trees"
         assert model.trees_declined is None
         rows = _dataset(500, 10)[0]
@@ -406,33 +411,13 @@ class TestLoadedModels:
             return replace(compiled, nodes=nodes)
 
         monkeypatch.setattr(scorer_module, "compile_trees", one_split_backwards)
-        store = Store(tmp_path)
-        store.publish(
-            "trees",
-            trained.onnx_bytes,
-            feature_spec="x",
-            threshold=0.5,
-            metrics={},
-            training_data="t",
-            alias="production",
-        )
-        model = LoadedScorerModel(store.load("trees", "production"), threads=1)
+        model = _loaded(trained.onnx_bytes, tmp_path)
         assert model.engine == "onnxruntime"
         assert model.trees_declined is not None
         assert "differ from onnxruntime" in model.trees_declined
 
     def test_a_network_model_stays_with_onnxruntime(self, tmp_path: Any) -> None:
-        store = Store(tmp_path)
-        store.publish(
-            "net",
-            logistic_onnx(np.ones(3, np.float32), 0.0),
-            feature_spec="x",
-            threshold=0.5,
-            metrics={},
-            training_data="t",
-            alias="production",
-        )
-        model = LoadedScorerModel(store.load("net", "production"), threads=1)
+        model = _loaded(logistic_onnx(np.ones(3, np.float32), 0.0), tmp_path)
         assert model.engine == "onnxruntime"
 
 

@@ -35,13 +35,9 @@ MAX_DEPTH = 64
 
 _TREE_OP, _ML_DOMAIN = "TreeEnsembleRegressor", "ai.onnx.ml"
 _MODES = (b"BRANCH_LT", b"BRANCH_LEQ")
-#: Attributes the kernel reproduces; any other (``*_as_tensor``, other aggregates) means
-#: the graph stays with onnxruntime. ``nodes_hitrates`` only guides memory layout.
-_KNOWN = {
-    "aggregate_function",
-    "base_values",
-    "n_targets",
-    "post_transform",
+#: The per-node attributes of a ``TreeEnsembleRegressor`` (the trainer copies these from
+#: onnxmltools' conversion; the walk reads them).
+NODE_ATTRIBUTES = (
     "nodes_treeids",
     "nodes_nodeids",
     "nodes_featureids",
@@ -50,7 +46,16 @@ _KNOWN = {
     "nodes_truenodeids",
     "nodes_falsenodeids",
     "nodes_missing_value_tracks_true",
+)
+#: Attributes the kernel reproduces; any other (``*_as_tensor``, other aggregates) means
+#: the graph stays with onnxruntime. ``nodes_hitrates`` only guides memory layout.
+_KNOWN = {
+    *NODE_ATTRIBUTES,
     "nodes_hitrates",
+    "aggregate_function",
+    "base_values",
+    "n_targets",
+    "post_transform",
     "target_ids",
     "target_nodeids",
     "target_treeids",
@@ -354,4 +359,11 @@ def _floats(attributes: Mapping[str, object], name: str, count: int) -> NDArray[
     return value
 
 
-__all__ = ["NODE_DTYPE", "CompiledTrees", "Unsupported", "compile_trees", "probe_rows"]
+__all__ = [
+    "NODE_ATTRIBUTES",
+    "NODE_DTYPE",
+    "CompiledTrees",
+    "Unsupported",
+    "compile_trees",
+    "probe_rows",
+]

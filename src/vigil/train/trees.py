@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from vigil.errors import DataError, MissingExtra, ModelError
+from vigil.runtime.trees import NODE_ATTRIBUTES
 from vigil.train._arrays import binary_labels, feature_matrix, same_width
 from vigil.train._config import check_fields, class_weight, is_int, is_real, known_keys
 from vigil.train.calibration import METHODS, Calibration, Method
@@ -360,19 +361,7 @@ def _tree_node(booster: xgb.Booster, n_features: int, base_margin: float) -> onn
     )
     (source,) = [n for n in converted.graph.node if n.op_type.startswith("TreeEnsemble")]
     attributes = {a.name: helper.get_attribute_value(a) for a in source.attribute}
-    kept: dict[str, Any] = {
-        name: attributes[name]
-        for name in (
-            "nodes_treeids",
-            "nodes_nodeids",
-            "nodes_featureids",
-            "nodes_modes",
-            "nodes_values",
-            "nodes_truenodeids",
-            "nodes_falsenodeids",
-            "nodes_missing_value_tracks_true",
-        )
-    }
+    kept: dict[str, Any] = {name: attributes[name] for name in NODE_ATTRIBUTES}
     prefix = "class" if source.op_type == "TreeEnsembleClassifier" else "target"
     for part in ("treeids", "nodeids", "weights"):
         kept[f"target_{part}"] = attributes[f"{prefix}_{part}"]
