@@ -21,7 +21,9 @@ from vigil.cli import app
 from vigil.datasets.domains import generate_blocklist, generate_domains
 from vigil.datasets.ips import generate_ips, generate_netset
 from vigil.errors import DataError, MissingIntelWarning
+from vigil.features import _accel
 from vigil.runtime.detection import BUILTIN_DETECTIONS
+from vigil.runtime.scorer import LoadedScorerModel
 from vigil.store import Store
 
 
@@ -144,6 +146,9 @@ def test_train_score_ip(tmp_path: Path) -> None:
     assert len(out) == 4
     assert all(0.0 <= v <= 1.0 for v in out[:3])
     assert math.isnan(out[3])
+    if _accel.kernels is not None:  # the IP model's trees are walked like the domain model's
+        model = LoadedScorerModel(Store(tmp_path / "models").load("ip", "production"))
+        assert model.engine == "vigil trees", model.trees_declined
 
 
 def test_an_ip_model_without_intel_that_learned_nothing_is_not_published(
