@@ -15,9 +15,10 @@ import pyarrow.compute as pc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from vigil.features import normalize
-from vigil.features.powershell import PowerShellExtractor
+from vigil.features.powershell import PowerShellExtractor, log1p_counts
 from vigil.testing.strategies import encoded_pairs, obfuscated_pairs, string_columns
 
 EXTRACTOR = PowerShellExtractor()
@@ -202,3 +203,20 @@ def test_the_encoded_command_pattern_finds_what_its_plain_form_finds(text: str) 
 )
 def test_payload_text_is_printable_text(raw: bytes, expected: str | None) -> None:
     assert normalize._as_text(raw) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    arrays(
+        np.int32,
+        st.tuples(st.integers(0, 40), st.sampled_from([1, 3, 129])),
+        elements=st.integers(0, 300),
+    )
+)
+def test_log1p_of_counts_is_numpys_bit_for_bit(counts: np.ndarray) -> None:
+    """Counts below 256 by the table, any count past it by np.log1p: the same bits."""
+    got = log1p_counts(counts)
+    want = np.log1p(counts.astype(np.float32))
+    assert got.dtype == want.dtype == np.float32
+    assert got.shape == want.shape
+    assert got.tobytes() == want.tobytes()
