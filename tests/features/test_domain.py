@@ -17,6 +17,7 @@ from vigil.errors import DataError, ModelError
 from vigil.features._suffixes import public_suffixes
 from vigil.features.base import Extractor
 from vigil.features.domain import FEATURE_NAMES, DomainExtractor, DomainState
+from vigil.features.entities import normalize_domains
 from vigil.features.normalize import buffers
 
 BENIGN = [
@@ -411,3 +412,18 @@ def test_the_scoring_path_imports_no_training_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_forget_names_empties_the_per_name_caches() -> None:
+    from vigil.features.domain import _decoded_scripts, _idn_flags, forget_names
+    from vigil.features.entities import _normalize_cached
+
+    names = ["m\u00fcnchen.de", "xn--mnchen-3ya.de", "https://example.com/x"]
+    before = normalize_domains(names).to_pylist()
+    _idn_flags(pa.array(before))
+    assert _normalize_cached.cache_info().currsize > 0
+    assert _decoded_scripts.cache_info().currsize > 0
+    forget_names()
+    assert _normalize_cached.cache_info().currsize == 0
+    assert _decoded_scripts.cache_info().currsize == 0
+    assert normalize_domains(names).to_pylist() == before

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from vigil._types import as_string_array
 from vigil.errors import DataError, ModelError
 from vigil.features import _lexical as lex
-from vigil.features import _punycode
+from vigil.features import _punycode, entities
 from vigil.features._charhash import NgramLogit
 from vigil.features._hashindex import HashIndex
 from vigil.features._suffixes import Split, hash_strings, public_suffixes
@@ -341,6 +341,14 @@ _SCRIPT_ALIASES = {
     "HANGUL": "CJK",
     "KATAKANA-HIRAGANA": "CJK",
 }
+
+
+def forget_names() -> None:
+    """Forget every per-name result remembered across batches (normalized Unicode names
+    and URLs, decoded punycode scripts): a benchmark's profile of fresh names calls it
+    before each run, since a batch timed twice would otherwise hit these caches."""
+    entities.forget_names()
+    _decoded_scripts.cache_clear()
 
 
 @lru_cache(maxsize=65_536)

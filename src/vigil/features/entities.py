@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "IPAddress",
     "IPNetwork",
+    "forget_names",
     "ip_to_int",
     "normalize_domain",
     "normalize_domains",
@@ -251,6 +252,12 @@ def _plain_names_compiled(array: pa.Array) -> tuple[pa.Array, pa.Array]:
         null_count=n - int(np.count_nonzero(named)),
     )
     return fast, pa.array(status == _NOT_PLAIN)
+
+
+def forget_names() -> None:
+    """Forget the names :func:`normalize_domains` remembers across batches, so that the
+    next batches are timed (or traced) as if every name were new."""
+    _normalize_cached.cache_clear()
 
 
 @lru_cache(maxsize=65_536)
