@@ -220,3 +220,79 @@ def test_log1p_of_counts_is_numpys_bit_for_bit(counts: np.ndarray) -> None:
     assert got.dtype == want.dtype == np.float32
     assert got.shape == want.shape
     assert got.tobytes() == want.tobytes()
+
+
+# -- launcher payloads: the kernel's common case, Python's rest ------------------------------
+
+_LAUNCH_CHARACTERS = [*"Get-Dat e()'\"$;|", "\t", "\r", "\n", "\x00", "\x01", "\x7f", "é", "\ufeff"]
+_LAUNCH_TEXT = st.text(st.sampled_from(_LAUNCH_CHARACTERS), max_size=30)
+
+
+@st.composite
+def launcher_lines(draw: st.DrawFn) -> str:
+    """A launcher line whose payload is text, bytes or broken base64, padded every way."""
+    kind = draw(st.sampled_from(["utf-16", "utf-8", "bytes"]))
+    if kind == "bytes":
+        raw = draw(st.binary(max_size=24))
+    else:
+        raw = draw(_LAUNCH_TEXT).encode("utf-16-le" if kind == "utf-16" else "utf-8")
+    payload = base64.b64encode(raw).decode()
+    padding = draw(st.sampled_from(["keep", "strip", "extra", "inside", "noise"]))
+    if padding == "strip":
+        payload = payload.rstrip("=")
+    elif padding == "extra":
+        payload += "=" * draw(st.integers(1, 3))
+    elif padding == "inside" and payload:
+        cut = draw(st.integers(0, len(payload)))
+        payload = payload[:cut] + "=" + payload[cut:]
+    elif padding == "noise" and payload:
+        cut = draw(st.integers(0, len(payload)))
+        noise = draw(st.sampled_from(["\x0b", "\x1c", "\xa0", "!", "-", "_", "é"]))
+        payload = payload[:cut] + noise + payload[cut:]
+    if draw(st.booleans()) and len(payload) > 1:  # a non-canonical last digit
+        payload = payload[:-1] + draw(st.sampled_from(list("AQgw/+9")))
+    before = draw(st.sampled_from([" ", ":", " '", ' "', "\t", "\n", "\f", "\r"]))
+    after = draw(st.sampled_from(["", "'", '"']))
+    return f"powershell -nop -enc{before}{payload}{after}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(launcher_lines(), min_size=1, max_size=12))
+def test_launcher_scripts_in_the_kernel_are_pythons(lines: list[str]) -> None:
+    from vigil.features import _accel
+
+    if _accel.kernels is None:
+        pytest.skip("the compiled kernels are not loaded")
+    array = pa.array(lines, type=pa.large_string())
+    decoded, found = normalize._launcher_scripts(array)
+    with _accel.numpy_only():
+        python_decoded, python_found = normalize._launcher_scripts(array)
+    assert found.tolist() == python_found.tolist()
+    assert decoded.to_pylist() == python_decoded.to_pylist()
+
+
+def test_the_kernel_decodes_the_common_payload_itself() -> None:
+    """Canonical base64 of printable ASCII in UTF-16LE is the kernel's; the rest Python's."""
+    from vigil.features import _accel
+
+    kernels = _accel.kernels
+    if kernels is None:
+        pytest.skip("the compiled kernels are not loaded")
+    scripts = ["Get-Date", "a", "ab", "iex\t(x)\r\n", "x\x00y"]
+    deferred = ["é", "\x01", "\ufeffx", "", "\x7f", "\x00\x00"]
+    lines = [f"powershell -enc {_utf16_base64(s)}" for s in (*scripts, *deferred)]
+    lines += ["-e 'QQBiAA'", '-e "QQBiAA="', "-e:QQBiAA==", "-e QQBiAA==:", "-e =QQB"]
+    lines += ["-e QQBi\x0bAA=="]
+    data, offsets = normalize.buffers(pa.array(lines, type=pa.large_string()))
+    out = np.empty(len(data), dtype=np.uint8)
+    out_offsets = np.empty(len(lines) + 1, dtype=np.int64)
+    status = np.empty(len(lines), dtype=np.uint8)
+    kernels.launcher_scripts(data, offsets, out, out_offsets, status)
+    assert status.tolist() == [1] * 5 + [0] * 6 + [1, 1, 1, 0, 0, 0]
+    got = [bytes(out[out_offsets[i] : out_offsets[i + 1]]).decode() for i in range(len(lines))]
+    assert got[:5] == ["Get-Date", "a", "ab", "iex\t(x)\r\n", "xy"]
+    assert got[11:14] == ["Ab", "Ab", "Ab"]
+    with pytest.raises(ValueError, match="status byte per row"):
+        kernels.launcher_scripts(data, offsets, out, out_offsets, status[:-1])
+    with pytest.raises(ValueError, match="as long as the data"):
+        kernels.launcher_scripts(data, offsets, out[:1], out_offsets, status)

@@ -2444,6 +2444,140 @@ done:
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* launcher_scripts(data, offsets, out, out_offsets, status)                              */
+/*                                                                                      */
+/* The script of each launcher row (rows normalize._LAUNCHER_RE2 matched), for the common */
+/* payload: canonical base64 of UTF-16LE text that is all printable ASCII or layout. The  */
+/* payload is the row's tail after its last separator (space, tab, LF, FF, CR, colon,     */
+/* quote), a closing quote dropped, as normalize._launcher_payload cuts it. status[r] = 1 */
+/* where the script was written (NULs dropped, as normalize._as_text drops them), 0 where */
+/* Python must decide: padding that is not canonical, a byte outside the alphabet (any    */
+/* whitespace Python's str.split would remove), binary, non-ASCII or control characters, */
+/* an empty script. Python's base64 and text checks then give exactly what they gave.     */
+
+static int8_t base64_value[256];
+static int base64_ready = 0;
+
+static void base64_table(void)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    memset(base64_value, -1, sizeof(base64_value));
+    for (int i = 0; i < 64; i++) {
+        base64_value[(uint8_t)alphabet[i]] = (int8_t)i;
+    }
+    base64_ready = 1;
+}
+
+static inline int payload_separator(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ':' ||
+           c == '\'' || c == '"';
+}
+
+/* The script of one payload into out; its length, or -1 to leave the row to Python. */
+static int64_t launcher_script(const uint8_t *p, int64_t length, uint8_t *out)
+{
+    int64_t pads = 0;
+    while (pads < length && p[length - 1 - pads] == '=') {
+        pads++;
+    }
+    int64_t digits = length - pads, rest = digits % 4;
+    /* Python pads to a multiple of 4; strict decoding then accepts only the canonical
+     * forms: no padding after whole quads, two '=' after 2 digits, one after 3. */
+    int64_t padded = pads + (4 - length % 4) % 4;
+    if (digits == 0 || !((rest == 0 && padded == 0) || (rest == 2 && padded == 2) ||
+                         (rest == 3 && padded == 1))) {
+        return -1;
+    }
+    int64_t written = 0, byte_index = 0;
+    uint32_t bits = 0;
+    int n_bits = 0;
+    uint8_t low = 0;
+    for (int64_t i = 0; i < digits; i++) {
+        int8_t v = base64_value[p[i]];
+        if (v < 0) {
+            return -1;
+        }
+        bits = (bits << 6) | (uint32_t)v;
+        n_bits += 6;
+        if (n_bits >= 8) {
+            n_bits -= 8;
+            uint8_t byte = (uint8_t)(bits >> n_bits);
+            bits &= (1u << n_bits) - 1u;
+            if ((byte_index & 1) == 0) {
+                low = byte;
+            }
+            else {
+                /* one UTF-16LE code unit: printable ASCII or layout only; NULs dropped */
+                if (byte != 0 || low >= 0x7F || (low < 0x20 && low != '\t' && low != '\n' &&
+                                                 low != '\r' && low != 0)) {
+                    return -1;
+                }
+                if (low != 0) {
+                    out[written++] = low;
+                }
+            }
+            byte_index++;
+        }
+    }
+    if (byte_index & 1 || written == 0) {
+        return -1; /* an odd byte count is not UTF-16; an empty script is no script */
+    }
+    return written;
+}
+
+static PyObject *launcher_scripts(PyObject *self, PyObject *args)
+{
+    Py_buffer data = {0}, offsets = {0}, out = {0}, out_offsets = {0}, status = {0};
+    PyObject *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*w*w*w*", &data, &offsets, &out, &out_offsets, &status)) {
+        return NULL;
+    }
+    const int64_t *off;
+    Py_ssize_t n;
+    if (row_offsets(&offsets, &data, &off, &n) || check_buffer(&out_offsets, 8, "out_offsets")) {
+        goto done;
+    }
+    if (status.len != n || out_offsets.len / 8 != n + 1 || out.len < off[n] - off[0]) {
+        PyErr_SetString(PyExc_ValueError,
+                        "need a status byte per row, one output offset more than rows and "
+                        "an output as long as the data");
+        goto done;
+    }
+    if (!base64_ready) { /* under the GIL: filled once, before any reader */
+        base64_table();
+    }
+    {
+        const uint8_t *bytes = (const uint8_t *)data.buf;
+        uint8_t *script = (uint8_t *)out.buf;
+        int64_t *script_offsets = (int64_t *)out_offsets.buf;
+        uint8_t *handled = (uint8_t *)status.buf;
+        int64_t written = 0;
+        script_offsets[0] = 0;
+        for (Py_ssize_t r = 0; r < n; r++) {
+            const uint8_t *row = bytes + off[r];
+            int64_t end = off[r + 1] - off[r];
+            if (end > 0 && (row[end - 1] == '\'' || row[end - 1] == '"')) {
+                end--;
+            }
+            int64_t start = end;
+            while (start > 0 && !payload_separator(row[start - 1])) {
+                start--;
+            }
+            int64_t length = launcher_script(row + start, end - start, script + written);
+            handled[r] = length >= 0;
+            written += length >= 0 ? length : 0;
+            script_offsets[r + 1] = written;
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    RELEASE_ALL(&data, &offsets, &out, &out_offsets, &status);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* punycode_encode(text) -> bytes | None, punycode_decode(ascii) -> str | None            */
 /*                                                                                      */
 /* RFC 3492 Punycode, as Python's "punycode" codec writes and reads it (the Python codec  */
@@ -2781,6 +2915,8 @@ static PyMethodDef kernel_methods[] = {
      "Every catalog pattern hit in a text (switches leftmost-longest) through one DFA."},
     {"suffix_split", suffix_split, METH_VARARGS,
      "The public suffix split of each name: labels, suffix, registered label, hashes."},
+    {"launcher_scripts", launcher_scripts, METH_VARARGS,
+     "The script of each launcher row whose payload is plain UTF-16LE ASCII; else 0."},
     {"punycode_encode", punycode_encode, METH_VARARGS,
      "RFC 3492 Punycode of a str, as Python's codec writes it; None where it does not answer."},
     {"punycode_decode", punycode_decode, METH_VARARGS,

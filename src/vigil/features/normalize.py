@@ -266,24 +266,57 @@ def _unwrap(text: pa.Array, candidates: NDArray[np.int64]) -> tuple[pa.Array, ND
         rows = rows[launchers]
         if rows.size == 0:
             break
-        unwrapped: list[int] = []
-        scripts: list[str] = []
-        lines = asked.take(pa.array(launchers)).to_pylist()
-        for row, line in zip(rows.tolist(), lines, strict=True):  # per launcher row
-            script, _ = _decode_payload(_launcher_payload(line), utf16_only=True)
-            if script is not None:
-                unwrapped.append(row)
-                scripts.append(script)
-        if not unwrapped:
+        decoded, found = _launcher_scripts(asked.take(pa.array(launchers)))
+        if not found.any():
             break
-        rows = np.asarray(unwrapped, dtype=np.int64)
+        rows = rows[found]
         changed.append(rows)
         mask = np.zeros(n, dtype=bool)
         mask[rows] = True
-        text = pc.replace_with_mask(
-            text, pa.array(mask), clean_text(pa.array(scripts, type=pa.large_string()))
-        )
+        scripts = decoded if found.all() else decoded.filter(pa.array(found))
+        text = pc.replace_with_mask(text, pa.array(mask), clean_text(scripts))
     return text, (np.unique(np.concatenate(changed)) if changed else np.zeros(0, np.int64))
+
+
+def _launcher_scripts(lines: pa.Array) -> tuple[pa.Array, NDArray[np.bool_]]:
+    """The script of each launcher line (null where its payload is not UTF-16LE text),
+    and where there is one. The kernels decode the common payload (canonical base64 of
+    printable ASCII) in one pass; Python decodes the rest, as it decodes every line
+    without them."""
+    n = len(lines)
+    if _accel.kernels is None:
+        texts = [
+            _decode_payload(_launcher_payload(line), utf16_only=True)[0]
+            for line in lines.to_pylist()
+        ]
+        return pa.array(texts, type=pa.large_string()), np.array(
+            [t is not None for t in texts], dtype=bool
+        )
+    data, offsets = _accel.rows(*buffers(lines))
+    out = np.empty(len(data), dtype=np.uint8)
+    out_offsets = np.empty(n + 1, dtype=np.int64)
+    status = np.empty(n, dtype=np.uint8)
+    _accel.kernels.launcher_scripts(data, offsets, out, out_offsets, status)
+    found = status.astype(bool)
+    decoded = pa.LargeStringArray.from_buffers(
+        n,
+        pa.py_buffer(out_offsets),
+        pa.py_buffer(out[: out_offsets[-1]]),
+        pa.py_buffer(np.packbits(found, bitorder="little")),
+        null_count=n - int(np.count_nonzero(found)),
+    )
+    left = np.flatnonzero(~found)
+    if left.size == 0:
+        return decoded, found
+    texts = [  # per line the kernel left to Python: not the common payload
+        _decode_payload(_launcher_payload(line), utf16_only=True)[0]
+        for line in lines.take(pa.array(left)).to_pylist()
+    ]
+    slow = np.zeros(n, dtype=bool)
+    slow[left] = True
+    decoded = pc.replace_with_mask(decoded, pa.array(slow), pa.array(texts, pa.large_string()))
+    found[left] = [t is not None for t in texts]
+    return decoded, found
 
 
 def _launcher_payload(line: str) -> str:
