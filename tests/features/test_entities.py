@@ -11,6 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from vigil.features.entities import (
+    _idna_a_label,
     _plain_a_label,
     _to_ascii,
     ip_to_int,
@@ -129,22 +130,6 @@ def test_normalize_domains_equals_scalar(values: list[str | None]) -> None:
 
 
 # -- IDN labels: the fast A-label path is idna's answer --------------------------------------
-
-
-def _idna_a_label(label: str) -> str | None:
-    """What ``_to_ascii`` answered before its fast path: ``idna`` (IDNA 2008, UTS #46),
-    else Python's IDNA 2003 codec, else None."""
-    import idna
-
-    try:
-        return idna.encode(label, uts46=True).decode("ascii")
-    except (UnicodeError, ValueError):
-        pass
-    try:
-        return label.encode("idna").decode("ascii")
-    except (UnicodeError, ValueError):
-        return None
-
 
 #: Characters near every rule the fast path must leave to ``idna``: mapped ones (upper
 #: case, fullwidth, the Kelvin sign), deviations (sharp s, final sigma), marks and pieces

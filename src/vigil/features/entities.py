@@ -115,8 +115,11 @@ def _to_ascii(label: str) -> str | None:
     if label.isascii():
         return label
     plain = _plain_a_label(label)
-    if plain is not None:
-        return plain
+    return plain if plain is not None else _idna_a_label(label)
+
+
+def _idna_a_label(label: str) -> str | None:
+    """:func:`_to_ascii` by the ``idna`` package alone (then IDNA 2003), for any label."""
     import idna
 
     try:
