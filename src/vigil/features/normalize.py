@@ -285,13 +285,8 @@ def _launcher_scripts(lines: pa.Array) -> tuple[pa.Array, NDArray[np.bool_]]:
     without them."""
     n = len(lines)
     if _accel.kernels is None:
-        texts = [
-            _decode_payload(_launcher_payload(line), utf16_only=True)[0]
-            for line in lines.to_pylist()
-        ]
-        return pa.array(texts, type=pa.large_string()), np.array(
-            [t is not None for t in texts], dtype=bool
-        )
+        texts = _python_launcher_scripts(lines)
+        return pa.array(texts, pa.large_string()), np.array([t is not None for t in texts])
     data, offsets = _accel.rows(*buffers(lines))
     out = np.empty(len(data), dtype=np.uint8)
     out_offsets = np.empty(n + 1, dtype=np.int64)
@@ -308,15 +303,19 @@ def _launcher_scripts(lines: pa.Array) -> tuple[pa.Array, NDArray[np.bool_]]:
     left = np.flatnonzero(~found)
     if left.size == 0:
         return decoded, found
-    texts = [  # per line the kernel left to Python: not the common payload
-        _decode_payload(_launcher_payload(line), utf16_only=True)[0]
-        for line in lines.take(pa.array(left)).to_pylist()
-    ]
+    texts = _python_launcher_scripts(lines.take(pa.array(left)))  # not the common payload
     slow = np.zeros(n, dtype=bool)
     slow[left] = True
     decoded = pc.replace_with_mask(decoded, pa.array(slow), pa.array(texts, pa.large_string()))
     found[left] = [t is not None for t in texts]
     return decoded, found
+
+
+def _python_launcher_scripts(lines: pa.Array) -> list[str | None]:
+    """The script of each launcher line, decoded in Python one line at a time."""
+    return [
+        _decode_payload(_launcher_payload(line), utf16_only=True)[0] for line in lines.to_pylist()
+    ]
 
 
 def _launcher_payload(line: str) -> str:
