@@ -321,11 +321,11 @@ def _idn_flags(names: pa.Array) -> NDArray[np.float32]:
     Per distinct name in Python, for the rare punycode names only.
     """
     out = np.zeros((len(names), 3), dtype=np.float32)
-    # A plain substring test first: most batches hold no punycode and then skip the regex,
-    # whose compilation alone costs ~0.1 ms on every call.
-    has_xn = np.asarray(pc.match_substring(names, "xn--"), dtype=bool)
-    if has_xn.any():
-        has_xn = np.asarray(pc.match_substring_regex(names, r"(^|\.)xn--"), dtype=bool)
+    # A label starting "xn--", by two substring tests: the regex (^|\.)xn-- costs ~0.4 ms
+    # a batch, its compilation on every call included.
+    has_xn = np.asarray(
+        pc.or_(pc.starts_with(names, "xn--"), pc.match_substring(names, ".xn--")), dtype=bool
+    )
     rows = np.flatnonzero(has_xn)
     out[rows, 0] = 1.0
     for row, name in zip(rows.tolist(), names.take(pa.array(rows)).to_pylist(), strict=True):
