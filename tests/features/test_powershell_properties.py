@@ -278,7 +278,7 @@ def test_the_kernel_decodes_the_common_payload_itself() -> None:
     kernels = _accel.kernels
     if kernels is None:
         pytest.skip("the compiled kernels are not loaded")
-    scripts = ["Get-Date", "a", "ab", "iex\t(x)\r\n", "x\x00y"]
+    scripts = ["Get-Date", "a", "ab", "iex\t(x)\r\n", "x\x00y", ">>?"]  # ">>?": digits + and /
     deferred = ["é", "\x01", "\ufeffx", "", "\x7f", "\x00\x00"]
     lines = [f"powershell -enc {_utf16_base64(s)}" for s in (*scripts, *deferred)]
     lines += ["-e 'QQBiAA'", '-e "QQBiAA="', "-e:QQBiAA==", "-e QQBiAA==:", "-e =QQB"]
@@ -288,10 +288,10 @@ def test_the_kernel_decodes_the_common_payload_itself() -> None:
     out_offsets = np.empty(len(lines) + 1, dtype=np.int64)
     status = np.empty(len(lines), dtype=np.uint8)
     kernels.launcher_scripts(data, offsets, out, out_offsets, status)
-    assert status.tolist() == [1] * 5 + [0] * 6 + [1, 1, 1, 0, 0, 0]
+    assert status.tolist() == [1] * 6 + [0] * 6 + [1, 1, 1, 0, 0, 0]
     got = [bytes(out[out_offsets[i] : out_offsets[i + 1]]).decode() for i in range(len(lines))]
-    assert got[:5] == ["Get-Date", "a", "ab", "iex\t(x)\r\n", "xy"]
-    assert got[11:14] == ["Ab", "Ab", "Ab"]
+    assert got[:6] == ["Get-Date", "a", "ab", "iex\t(x)\r\n", "xy", ">>?"]
+    assert got[12:15] == ["Ab", "Ab", "Ab"]
     with pytest.raises(ValueError, match="status byte per row"):
         kernels.launcher_scripts(data, offsets, out, out_offsets, status[:-1])
     with pytest.raises(ValueError, match="as long as the data"):

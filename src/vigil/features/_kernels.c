@@ -2455,18 +2455,19 @@ done:
 /* whitespace Python's str.split would remove), binary, non-ASCII or control characters, */
 /* an empty script. Python's base64 and text checks then give exactly what they gave.     */
 
-static int8_t base64_value[256];
-static int base64_ready = 0;
-
-static void base64_table(void)
+/* The value of a base64 digit, -1 for any other byte. */
+static inline int base64_digit(uint8_t b)
 {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    memset(base64_value, -1, sizeof(base64_value));
-    for (int i = 0; i < 64; i++) {
-        base64_value[(uint8_t)alphabet[i]] = (int8_t)i;
+    if (b >= 'A' && b <= 'Z') {
+        return b - 'A';
     }
-    base64_ready = 1;
+    if (b >= 'a' && b <= 'z') {
+        return b - 'a' + 26;
+    }
+    if (b >= '0' && b <= '9') {
+        return b - '0' + 52;
+    }
+    return b == '+' ? 62 : (b == '/' ? 63 : -1);
 }
 
 static inline int payload_separator(uint8_t c)
@@ -2495,7 +2496,7 @@ static int64_t launcher_script(const uint8_t *p, int64_t length, uint8_t *out)
     int n_bits = 0;
     uint8_t low = 0;
     for (int64_t i = 0; i < digits; i++) {
-        int8_t v = base64_value[p[i]];
+        int v = base64_digit(p[i]);
         if (v < 0) {
             return -1;
         }
@@ -2545,9 +2546,6 @@ static PyObject *launcher_scripts(PyObject *self, PyObject *args)
                         "an output as long as the data");
         goto done;
     }
-    if (!base64_ready) { /* under the GIL: filled once, before any reader */
-        base64_table();
-    }
     {
         const uint8_t *bytes = (const uint8_t *)data.buf;
         uint8_t *script = (uint8_t *)out.buf;
@@ -2584,9 +2582,9 @@ done:
 /* is pure Python: ~14 us to encode and ~8 us to decode one IDN label, most of a Unicode  */
 /* domain name's cost). The encoder writes lower-case digits and keeps the basic code     */
 /* points as they are; the decoder takes digits in either case and any ASCII basic part.  */
-/* Each returns None where it does not answer: input past PUNY_MAX_LENGTH, any invalid    */
-/* input, or a number past PUNY_LIMIT (Python's integers do not overflow). The caller     */
-/* then asks Python's codec, which decodes or raises exactly as before.                   */
+/* Each returns None where it does not answer: input past PUNY_MAX_LENGTH, and for the   */
+/* decoder any invalid input or a number past PUNY_LIMIT (Python's integers do not        */
+/* overflow). The caller then asks Python's codec, which decodes or raises as before.     */
 
 #define PUNY_MAX_LENGTH 4096
 #define PUNY_LIMIT ((uint64_t)1 << 53)
@@ -2638,9 +2636,10 @@ static PyObject *punycode_encode(PyObject *self, PyObject *args)
     if (basic > 0) { /* Python's codec writes the delimiter after any basic part */
         out[written++] = '-';
     }
+    /* With at most PUNY_MAX_LENGTH code points a delta cannot overflow: it grows by at
+     * most 0x110000 x (length + 1) plus length per code point before it is written. */
     uint64_t n = 0x80, delta = 0, bias = 72, handled = (uint64_t)basic;
-    int overflow = 0;
-    while (handled < (uint64_t)length && !overflow) {
+    while (handled < (uint64_t)length) {
         uint64_t next = UINT64_MAX;
         for (Py_ssize_t i = 0; i < length; i++) {
             Py_UCS4 c = PyUnicode_READ(kind, chars, i);
@@ -2674,9 +2673,8 @@ static PyObject *punycode_encode(PyObject *self, PyObject *args)
         }
         delta++;
         n++;
-        overflow = delta > PUNY_LIMIT;
     }
-    PyObject *result = overflow ? Py_NewRef(Py_None) : PyBytes_FromStringAndSize(out, written);
+    PyObject *result = PyBytes_FromStringAndSize(out, written);
     free(out);
     return result;
 }
